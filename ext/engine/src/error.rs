@@ -1,0 +1,75 @@
+//! The engine's error type.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong inside the storage engine.
+///
+/// The op layer maps these to Deno's JavaScript errors; variants whose
+/// `Display` text is one of Deno's messages say so in their doc comment.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// A `sum`, `min` or `max` mutation met an existing value that is not a
+    /// `KvU64`. The payload is the mutation name (`"sum"`, `"min"`, `"max"`).
+    /// Message is Deno's: `Failed to perform 'sum' mutation on a non-U64 value in the database`.
+    #[error("Failed to perform '{0}' mutation on a non-U64 value in the database")]
+    SumOnNonU64(&'static str),
+
+    /// Bytes that are not a valid encoded key (unknown type tag, missing
+    /// terminator, invalid UTF-8, truncated number, ...).
+    #[error("invalid key: {0}")]
+    InvalidKey(String),
+
+    /// A key part that cannot be encoded. The message is Deno's text, e.g.
+    /// `BigUint requires more than 255 bytes to be represented`.
+    #[error("{0}")]
+    UnencodableKey(String),
+
+    /// A stored value whose `v_encoding` is not 1, 2 or 3.
+    #[error("unknown value encoding {0}")]
+    UnknownValueEncoding(i64),
+
+    /// A stored value that does not fit its encoding (e.g. a KvU64 that is not 8 bytes).
+    #[error("invalid value: {0}")]
+    InvalidValue(String),
+
+    /// A versionstamp string that is not 20 hex characters.
+    #[error("invalid versionstamp: {0}")]
+    InvalidVersionstamp(String),
+
+    /// A row of the queue tables that cannot be understood.
+    #[error("invalid queue message: {0}")]
+    InvalidQueueMessage(String),
+
+    /// The database file is not an SQLite database or is damaged.
+    #[error("database file '{path}' is corrupt or not a database: {reason}")]
+    Corrupt {
+        /// The file that was opened.
+        path: PathBuf,
+        /// SQLite's description of the damage.
+        reason: String,
+    },
+
+    /// The file is an SQLite database but not one laid out like Deno KV's.
+    #[error("database file '{path}' is not a Deno KV database: {reason}")]
+    SchemaMismatch {
+        /// The file that was opened.
+        path: PathBuf,
+        /// What did not match.
+        reason: String,
+    },
+
+    /// The database file could not be opened at all (missing directory,
+    /// permissions, ...).
+    #[error("failed to open database file '{path}': {source}")]
+    Open {
+        /// The file that was opened.
+        path: PathBuf,
+        /// The underlying SQLite error.
+        #[source]
+        source: rusqlite::Error,
+    },
+
+    /// Any other SQLite error.
+    #[error("database error: {0}")]
+    Database(#[from] rusqlite::Error),
+}

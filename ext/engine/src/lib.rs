@@ -1,0 +1,35 @@
+//! `kv_engine`: the storage engine of kvrt's Deno KV.
+//!
+//! Plain Rust over SQLite, with the same file layout as Deno's SQLite
+//! backend so that database files move freely between Deno and kvrt.
+//! Keys are handled in their encoded form ([`key`]); values are opaque
+//! bytes tagged with their encoding ([`KvValue`]).
+
+#![warn(missing_docs)]
+
+mod atomic;
+mod commit;
+mod connection;
+mod error;
+mod expiry;
+pub mod key;
+pub mod limits;
+mod queue;
+mod queue_format;
+mod random;
+mod read;
+mod schema;
+pub mod selector;
+mod store;
+mod value;
+mod versionstamp;
+
+pub use atomic::{AtomicWrite, Check, CommitResult, Enqueue, Mutation, MutationKind};
+pub use error::EngineError;
+pub use key::{decode_key, encode_key, encode_string_part, try_encode_key, KeyPart};
+pub use queue::QueueMessage;
+pub use read::{Entry, ReadRange};
+pub use schema::SCHEMA_VERSION;
+pub use store::{Store, StoreLocation};
+pub use value::{KvValue, ENCODING_BYTES, ENCODING_U64, ENCODING_V8};
+pub use versionstamp::Versionstamp;

@@ -1,0 +1,53 @@
+//! An open database as a `deno_core` resource: the engine's store plus the
+//! background work tied to it.
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use deno_core::{CancelHandle, Resource};
+use kv_engine::Store;
+
+use crate::error::KvError;
+use crate::expiry::ExpiryCollector;
+
+/// What `Deno.openKv` returns a resource id for.
+pub struct DatabaseResource {
+    /// The engine; shared with blocking tasks.
+    pub store: Arc<Store>,
+    /// Deletes expired entries in the background while the database is open.
+    pub expiry: ExpiryCollector,
+    /// Cancelled when the database closes, ending pending background waits.
+    pub cancel: CancelHandle,
+}
+
+impl Resource for DatabaseResource {
+    fn name(&self) -> Cow<'_, str> {
+        "database".into()
+    }
+
+    fn close(self: std::rc::Rc<Self>) {
+        self.cancel.cancel();
+        self.expiry.stop();
+    }
+}
+
+/// Runs `work` against the store on tokio's blocking pool, so SQLite's
+/// waiting (fsync, locks) never stalls the JavaScript thread.
+pub async fn with_store<T, F>(store: &Arc<Store>, work: F) -> Result<T, KvError>
+where
+    T: Send + 'static,
+    F: FnOnce(&Store) -> Result<T, KvError> + Send + 'static,
+{
+    let store = store.clone();
+    tokio::task::spawn_blocking(move || work(&store))
+        .await
+        .map_err(|err| KvError::Generic(format!("database task failed: {err}")))?
+}
+
+/// Milliseconds since the Unix epoch (the clock of `expireIn` and queues).
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}

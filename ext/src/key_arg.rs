@@ -1,0 +1,119 @@
+//! Keys as they cross the op boundary.
+//!
+//! The shim passes key parts as they are, except that a `bigint` arrives as
+//! `{ bigint: "<decimal>" }` and `-0` as `{ negativeZero: true }` (serde's
+//! untagged enums cannot see either); keys go back the same way.
+
+use deno_core::ToJsBuffer;
+use kv_engine::{decode_key, try_encode_key, KeyPart};
+use num_bigint::BigInt;
+use serde::{Deserialize, Serialize};
+
+use crate::error::KvError;
+
+/// A key part sent by JavaScript.
+#[derive(Deserialize)]
+#[serde(untagged)]
+pub enum KeyPartArg {
+    /// `string`.
+    String(String),
+    /// `boolean`.
+    Boolean(bool),
+    /// `number` other than `-0`.
+    Number(f64),
+    /// A `Uint8Array` (or other `ArrayBufferView`'s bytes).
+    Bytes(serde_bytes::ByteBuf),
+    /// `bigint` or `-0`.
+    Tagged(TaggedPart),
+}
+
+/// The key parts serde cannot carry directly.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaggedPart {
+    bigint: Option<String>,
+    negative_zero: Option<bool>,
+}
+
+/// A key as sent by JavaScript.
+pub type KeyArg = Vec<KeyPartArg>;
+
+/// Encodes a key from JavaScript into the engine's byte form.
+pub fn encode_key_arg(key: KeyArg) -> Result<Vec<u8>, KvError> {
+    let parts = key
+        .into_iter()
+        .map(|part| match part {
+            KeyPartArg::String(s) => Ok(KeyPart::String(s)),
+            KeyPartArg::Boolean(true) => Ok(KeyPart::True),
+            KeyPartArg::Boolean(false) => Ok(KeyPart::False),
+            KeyPartArg::Number(n) => Ok(KeyPart::Float(n)),
+            KeyPartArg::Bytes(b) => Ok(KeyPart::Bytes(b.into_vec())),
+            KeyPartArg::Tagged(TaggedPart {
+                bigint: Some(digits),
+                ..
+            }) => digits
+                .parse::<BigInt>()
+                .map(KeyPart::Int)
+                .map_err(|_| KvError::Type(format!("invalid bigint key part: {digits}"))),
+            KeyPartArg::Tagged(TaggedPart {
+                negative_zero: Some(true),
+                ..
+            }) => Ok(KeyPart::Float(-0.0)),
+            KeyPartArg::Tagged(_) => Err(KvError::Type(
+                "expected string, number, bigint, ArrayBufferView, boolean".into(),
+            )),
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(try_encode_key(&parts)?)
+}
+
+/// A key part sent back to JavaScript.
+#[derive(Serialize)]
+#[serde(untagged)]
+pub enum KeyPartOut {
+    /// `string`.
+    String(String),
+    /// `boolean`.
+    Boolean(bool),
+    /// `number` (the shim turns `{ negativeZero: true }` back into `-0`).
+    Number(f64),
+    /// `Uint8Array`.
+    Bytes(ToJsBuffer),
+    /// `bigint` or `-0`, rebuilt by the shim.
+    Tagged(TaggedPartOut),
+}
+
+/// The key parts serde cannot carry directly, on their way out.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TaggedPartOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bigint: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    negative_zero: Option<bool>,
+}
+
+/// Decodes stored key bytes into parts for JavaScript.
+pub fn decode_key_out(bytes: &[u8]) -> Result<Vec<KeyPartOut>, KvError> {
+    let parts = decode_key(bytes)?;
+    Ok(parts
+        .into_iter()
+        .map(|part| match part {
+            KeyPart::String(s) => KeyPartOut::String(s),
+            KeyPart::True => KeyPartOut::Boolean(true),
+            KeyPart::False => KeyPartOut::Boolean(false),
+            KeyPart::Float(n) if n == 0.0 && n.is_sign_negative() => {
+                KeyPartOut::Tagged(TaggedPartOut {
+                    bigint: None,
+                    negative_zero: Some(true),
+                })
+            }
+            KeyPart::Float(n) => KeyPartOut::Number(n),
+            KeyPart::Bytes(b) => KeyPartOut::Bytes(b.into()),
+            KeyPart::Int(i) => KeyPartOut::Tagged(TaggedPartOut {
+                bigint: Some(i.to_string()),
+                negative_zero: None,
+            }),
+        })
+        .collect())
+}

@@ -1,0 +1,43 @@
+//! Deno KV for `deno_core` runtimes.
+//!
+//! Add [`kv_ext::init`](kv_ext) to a `JsRuntime`'s extensions (after
+//! `deno_webidl` and `deno_web`) and scripts get `Deno.openKv()`, `Deno.Kv`,
+//! `Deno.AtomicOperation`, `Deno.KvU64` and `Deno.KvListIterator`, backed by
+//! the SQLite engine in the `kv_engine` crate. The ops here only translate
+//! between JavaScript and the engine.
+
+mod database;
+mod error;
+mod expiry;
+mod key_arg;
+mod location;
+mod ops;
+
+pub use location::default_database_dir;
+
+use std::path::PathBuf;
+
+/// Configuration of the extension, chosen by the embedding runtime.
+#[derive(Clone, Debug)]
+pub struct KvConfig {
+    /// Directory of the database `Deno.openKv()` opens when given no path
+    /// (see [`default_database_dir`]).
+    pub default_dir: PathBuf,
+}
+
+deno_core::extension!(
+    kv_ext,
+    deps = [deno_webidl, deno_web],
+    ops = [
+        ops::open::op_kv_open,
+        ops::read::op_kv_snapshot_read,
+        ops::read::op_kv_encode_cursor,
+        ops::write::op_kv_atomic_write,
+    ],
+    esm_entry_point = "ext:kv_ext/00_install.js",
+    esm = [dir "../js", "01_value_codec.js", "01_kv.js", "00_install.js"],
+    options = { config: KvConfig },
+    state = |state, options| {
+        state.put(options.config);
+    },
+);

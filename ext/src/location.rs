@@ -1,0 +1,97 @@
+//! Where a database lives: `:memory:`, a file path, or the per-script default.
+
+use std::path::{Path, PathBuf};
+
+use kv_engine::StoreLocation;
+use sha2::{Digest, Sha256};
+
+use crate::error::KvError;
+
+/// File name of a default database inside its directory (as in Deno).
+const DEFAULT_FILE_NAME: &str = "kv.sqlite3";
+
+/// The directory that holds the default database of the script at
+/// `main_module_url`: `$KVRT_DIR/location_data/<sha256 of the URL>`, where
+/// `KVRT_DIR` defaults to `$XDG_CACHE_HOME/kvrt` or `~/.cache/kvrt`.
+pub fn default_database_dir(main_module_url: &str) -> PathBuf {
+    let root = std::env::var_os("KVRT_DIR")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("kvrt")))
+        .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/kvrt")))
+        .unwrap_or_else(|| std::env::temp_dir().join("kvrt"));
+    let digest = Sha256::digest(main_module_url.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    root.join("location_data").join(hex)
+}
+
+/// Resolves the argument of `Deno.openKv(path)` like Deno does, including the
+/// `DENO_KV_DB_MODE`, `DENO_KV_DEFAULT_PATH` and `DENO_KV_PATH_PREFIX` overrides.
+pub fn resolve_location(path: Option<&str>, default_dir: &Path) -> Result<StoreLocation, KvError> {
+    if std::env::var("DENO_KV_DB_MODE").as_deref() == Ok("memory") {
+        return Ok(StoreLocation::Memory);
+    }
+    let path = match path {
+        None => {
+            if let Ok(default_path) = std::env::var("DENO_KV_DEFAULT_PATH") {
+                default_path
+            } else {
+                std::fs::create_dir_all(default_dir).map_err(|err| {
+                    KvError::Generic(format!(
+                        "Failed to create the database directory '{}': {err}",
+                        default_dir.display()
+                    ))
+                })?;
+                return Ok(StoreLocation::File(default_dir.join(DEFAULT_FILE_NAME)));
+            }
+        }
+        Some(path) => path.to_string(),
+    };
+    if path == ":memory:" {
+        return Ok(StoreLocation::Memory);
+    }
+    if path.is_empty() {
+        return Err(KvError::Type("Filename cannot be empty".into()));
+    }
+    if path.starts_with(':') {
+        return Err(KvError::Type(
+            "Filename cannot start with ':' unless prefixed with './'".into(),
+        ));
+    }
+    let path = match std::env::var("DENO_KV_PATH_PREFIX") {
+        Ok(prefix) => format!("{prefix}{path}"),
+        Err(_) => path,
+    };
+    Ok(StoreLocation::File(PathBuf::from(path)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_dir_is_keyed_by_url() {
+        let a = default_database_dir("file:///a.ts");
+        let b = default_database_dir("file:///b.ts");
+        assert_ne!(a, b);
+        assert!(a.parent().is_some_and(|p| p.ends_with("location_data")));
+        let name = a.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        assert_eq!(name.len(), 64);
+        assert!(name.bytes().all(|b| b.is_ascii_hexdigit()));
+    }
+
+    #[test]
+    fn bad_names() {
+        let dir = Path::new("/nonexistent");
+        assert!(
+            matches!(resolve_location(Some(""), dir), Err(KvError::Type(m)) if m == "Filename cannot be empty")
+        );
+        assert!(matches!(
+            resolve_location(Some(":x"), dir),
+            Err(KvError::Type(_))
+        ));
+        assert!(matches!(
+            resolve_location(Some(":memory:"), dir),
+            Ok(StoreLocation::Memory)
+        ));
+    }
+}

@@ -1,0 +1,166 @@
+//! `get`, `getMany` and `list` batches: one op call reads every range in one
+//! consistent snapshot.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use deno_core::{op2, OpState, ResourceId, ToJsBuffer};
+use kv_engine::limits::{MAX_READ_ENTRIES, MAX_READ_KEY_SIZE_BYTES, MAX_READ_RANGES};
+use kv_engine::selector::Selector;
+use kv_engine::{Entry, ReadRange};
+use serde::{Deserialize, Serialize};
+
+use crate::database::{now_ms, with_store, DatabaseResource};
+use crate::error::KvError;
+use crate::key_arg::{decode_key_out, encode_key_arg, KeyArg, KeyPartOut};
+
+/// One range of a read, as the shim sends it: a single `key`, or a list
+/// selector (`prefix` / `start` / `end`) with an optional `cursor`.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RangeArg {
+    key: Option<KeyArg>,
+    prefix: Option<KeyArg>,
+    start: Option<KeyArg>,
+    end: Option<KeyArg>,
+    cursor: Option<String>,
+    limit: u32,
+    reverse: bool,
+}
+
+/// One entry returned to the shim. `key` is left out for single-key reads
+/// (the shim has the key already).
+#[derive(Serialize)]
+pub struct EntryOut {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    key: Option<Vec<KeyPartOut>>,
+    value: ToJsBuffer,
+    encoding: i64,
+    versionstamp: String,
+}
+
+fn check_read_key(key: &[u8]) -> Result<(), KvError> {
+    if key.len() > MAX_READ_KEY_SIZE_BYTES {
+        return Err(KvError::Type(format!(
+            "Key too large for read (max {MAX_READ_KEY_SIZE_BYTES} bytes)"
+        )));
+    }
+    Ok(())
+}
+
+fn encode_opt(key: Option<KeyArg>) -> Result<Option<Vec<u8>>, KvError> {
+    key.map(encode_key_arg).transpose()
+}
+
+/// Builds a selector from the shim's selector keys.
+fn selector_of(
+    prefix: Option<KeyArg>,
+    start: Option<KeyArg>,
+    end: Option<KeyArg>,
+) -> Result<Selector, KvError> {
+    let (prefix, start, end) = (encode_opt(prefix)?, encode_opt(start)?, encode_opt(end)?);
+    Selector::new(prefix, start, end).map_err(|err| KvError::Type(err.to_string()))
+}
+
+/// Translates one range argument into the engine's byte range.
+fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
+    let limit = arg.limit as usize;
+    if limit > MAX_READ_ENTRIES {
+        return Err(KvError::Type(format!(
+            "Too many entries (max {MAX_READ_ENTRIES})"
+        )));
+    }
+    if let Some(key) = arg.key {
+        let start = encode_key_arg(key)?;
+        check_read_key(&start)?;
+        let mut end = start.clone();
+        end.push(0x00);
+        let range = ReadRange {
+            start,
+            end,
+            limit: 1,
+            reverse: false,
+        };
+        return Ok((range, false));
+    }
+    let selector = selector_of(arg.prefix, arg.start, arg.end)?;
+    let (start, end) = selector
+        .resolve(arg.cursor.as_deref(), arg.reverse)
+        .map_err(|err| KvError::Type(err.to_string()))?;
+    check_read_key(&start)?;
+    check_read_key(&end)?;
+    let range = ReadRange {
+        start,
+        end,
+        limit,
+        reverse: arg.reverse,
+    };
+    Ok((range, true))
+}
+
+fn entry_out(entry: Entry, with_key: bool) -> Result<EntryOut, KvError> {
+    let key = if with_key {
+        Some(decode_key_out(&entry.key)?)
+    } else {
+        None
+    };
+    let (encoding, value) = entry.value.to_encoded();
+    Ok(EntryOut {
+        key,
+        value: value.into(),
+        encoding,
+        versionstamp: entry.versionstamp.to_hex(),
+    })
+}
+
+/// Reads `ranges` from database `rid`; returns the entries of each range.
+#[op2]
+#[serde]
+pub async fn op_kv_snapshot_read(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[serde] ranges: Vec<RangeArg>,
+) -> Result<Vec<Vec<EntryOut>>, KvError> {
+    let store = state
+        .borrow()
+        .resource_table
+        .get::<DatabaseResource>(rid)?
+        .store
+        .clone();
+    if ranges.len() > MAX_READ_RANGES {
+        return Err(KvError::Type(format!(
+            "Too many ranges (max {MAX_READ_RANGES})"
+        )));
+    }
+    let mut read_ranges = Vec::with_capacity(ranges.len());
+    let mut with_keys = Vec::with_capacity(ranges.len());
+    for arg in ranges {
+        let (range, with_key) = to_read_range(arg)?;
+        read_ranges.push(range);
+        with_keys.push(with_key);
+    }
+    let results = with_store(&store, move |store| Ok(store.read(&read_ranges, now_ms())?)).await?;
+    results
+        .into_iter()
+        .zip(with_keys)
+        .map(|(entries, with_key)| {
+            entries
+                .into_iter()
+                .map(|entry| entry_out(entry, with_key))
+                .collect()
+        })
+        .collect()
+}
+
+/// The cursor that resumes the listing of `prefix`/`start`/`end` after `key`.
+#[op2]
+#[string]
+pub fn op_kv_encode_cursor(
+    #[serde] prefix: Option<KeyArg>,
+    #[serde] start: Option<KeyArg>,
+    #[serde] end: Option<KeyArg>,
+    #[serde] key: KeyArg,
+) -> Result<String, KvError> {
+    let selector = selector_of(prefix, start, end)?;
+    Ok(selector.cursor_for(&encode_key_arg(key)?))
+}

@@ -1,0 +1,293 @@
+//! `set`, `delete` and `atomic().commit()`: one op call per commit.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use deno_core::{op2, OpState, ResourceId};
+use kv_engine::limits::{
+    MAX_CHECKS, MAX_MUTATIONS, MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS,
+    MAX_QUEUE_DELAY_MS, MAX_QUEUE_PAYLOAD_SIZE_BYTES, MAX_READ_KEY_SIZE_BYTES,
+    MAX_TOTAL_KEY_SIZE_BYTES, MAX_TOTAL_MUTATION_SIZE_BYTES, MAX_VALUE_SIZE_BYTES,
+    MAX_WRITE_KEY_SIZE_BYTES,
+};
+use kv_engine::{AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp};
+use serde::Deserialize;
+
+use crate::database::{now_ms, with_store, DatabaseResource};
+use crate::error::KvError;
+use crate::key_arg::{encode_key_arg, KeyArg};
+
+/// A versionstamp check: `versionstamp: null` means "must not exist".
+#[derive(Deserialize)]
+pub struct CheckArg {
+    key: KeyArg,
+    versionstamp: Option<String>,
+}
+
+/// A value already encoded by the shim: `encoding` is the `v_encoding`
+/// (1 = V8 serialized, 2 = KvU64 little-endian, 3 = raw bytes).
+#[derive(Deserialize)]
+pub struct ValueArg {
+    encoding: i64,
+    bytes: serde_bytes::ByteBuf,
+}
+
+/// A mutation as the shim sends it.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MutationArg {
+    key: KeyArg,
+    #[serde(rename = "type")]
+    kind: String,
+    value: Option<ValueArg>,
+    expire_in: Option<f64>,
+    append_versionstamp: bool,
+}
+
+/// An enqueue as the shim sends it (payload already V8-serialized).
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EnqueueArg {
+    payload: serde_bytes::ByteBuf,
+    delay: f64,
+    keys_if_undelivered: Vec<KeyArg>,
+    backoff_schedule: Option<Vec<f64>>,
+}
+
+fn type_error(message: impl Into<String>) -> KvError {
+    KvError::Type(message.into())
+}
+
+/// Encodes a key that is written or checked, enforcing Deno's rules.
+fn write_key(key: KeyArg, max: usize, direction: &str) -> Result<Vec<u8>, KvError> {
+    let bytes = encode_key_arg(key)?;
+    if bytes.is_empty() {
+        return Err(type_error("key cannot be empty"));
+    }
+    if bytes.len() > max {
+        return Err(type_error(format!(
+            "Key too large for {direction} (max {max} bytes)"
+        )));
+    }
+    Ok(bytes)
+}
+
+fn u64_operand(value: KvValue, kind: &str) -> Result<u64, KvError> {
+    match value {
+        KvValue::U64(n) => Ok(n),
+        _ => Err(type_error(format!(
+            "Failed to perform '{kind}' mutation on a non-U64 operand"
+        ))),
+    }
+}
+
+/// The absolute expiry time of `expire_in` milliseconds from `now`.
+fn expire_at(now: i64, expire_in: f64) -> Result<i64, KvError> {
+    // Deno stores expirations as a timestamp that must stay a valid date.
+    const MAX_EXPIRE_AT_MS: f64 = 8_210_266_876_799_999.0;
+    let at = now as f64 + expire_in;
+    if at > MAX_EXPIRE_AT_MS {
+        return Err(type_error(format!(
+            "Invalid mutation: expireIn is too large: {expire_in}"
+        )));
+    }
+    Ok(at as i64)
+}
+
+fn to_mutation(arg: MutationArg, now: i64, sizes: &mut Sizes) -> Result<Mutation, KvError> {
+    let key = write_key(arg.key, MAX_WRITE_KEY_SIZE_BYTES, "write")?;
+    sizes.add_key(key.len());
+    let value = match arg.value {
+        Some(ValueArg { encoding, bytes }) => {
+            let value = KvValue::from_encoded(encoding, bytes.into_vec())?;
+            let size = value.encoded_len();
+            if size > MAX_VALUE_SIZE_BYTES {
+                return Err(type_error(format!(
+                    "Value too large (max {MAX_VALUE_SIZE_BYTES} bytes)"
+                )));
+            }
+            sizes.payload += size;
+            Some(value)
+        }
+        None => None,
+    };
+    let kind = match (arg.kind.as_str(), value) {
+        ("delete", None) => MutationKind::Delete,
+        ("delete", Some(_)) => return Err(type_error("Invalid mutation 'delete' with value")),
+        ("set", Some(v)) => MutationKind::Set(v),
+        ("sum", Some(v)) => MutationKind::Sum(u64_operand(v, "sum")?),
+        ("min", Some(v)) => MutationKind::Min(u64_operand(v, "min")?),
+        ("max", Some(v)) => MutationKind::Max(u64_operand(v, "max")?),
+        (kind @ ("set" | "sum" | "min" | "max"), None) => {
+            return Err(type_error(format!(
+                "Invalid mutation '{kind}' without value"
+            )))
+        }
+        _ => return Err(type_error("Invalid mutation type")),
+    };
+    let expire_at_ms = arg
+        .expire_in
+        .map(|expire_in| expire_at(now, expire_in))
+        .transpose()?;
+    Ok(Mutation {
+        key,
+        kind,
+        expire_at_ms,
+        append_versionstamp: arg.append_versionstamp,
+    })
+}
+
+fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes) -> Result<Enqueue, KvError> {
+    if arg.payload.len() > MAX_QUEUE_PAYLOAD_SIZE_BYTES {
+        return Err(type_error(format!(
+            "enqueue payload too large (max {MAX_QUEUE_PAYLOAD_SIZE_BYTES} bytes)"
+        )));
+    }
+    sizes.payload += arg.payload.len();
+    if arg.delay.is_nan() {
+        return Err(type_error("Delay cannot be NaN"));
+    }
+    if arg.delay < 0.0 {
+        return Err(type_error(format!(
+            "Delay must be >= 0: received {}",
+            arg.delay
+        )));
+    }
+    if arg.delay > MAX_QUEUE_DELAY_MS as f64 {
+        return Err(type_error(format!(
+            "Delay cannot be greater than 30 days: received {}",
+            arg.delay
+        )));
+    }
+    let backoff_schedule = match arg.backoff_schedule {
+        None => None,
+        Some(schedule) => {
+            if schedule.len() > MAX_QUEUE_BACKOFF_INTERVALS {
+                return Err(type_error(format!(
+                    "Invalid backoffSchedule, max {MAX_QUEUE_BACKOFF_INTERVALS} intervals allowed"
+                )));
+            }
+            let mut intervals = Vec::with_capacity(schedule.len());
+            for (i, interval) in schedule.into_iter().enumerate() {
+                if !(0.0..=MAX_QUEUE_BACKOFF_MS as f64).contains(&interval)
+                    || interval.fract() != 0.0
+                {
+                    return Err(type_error(format!(
+                        "Invalid backoffSchedule, interval at index {i} is invalid"
+                    )));
+                }
+                intervals.push(interval as u32);
+            }
+            Some(intervals)
+        }
+    };
+    let keys_if_undelivered = arg
+        .keys_if_undelivered
+        .into_iter()
+        .map(|key| {
+            let key = write_key(key, MAX_WRITE_KEY_SIZE_BYTES, "write")?;
+            sizes.add_key(key.len());
+            Ok(key)
+        })
+        .collect::<Result<Vec<_>, KvError>>()?;
+    Ok(Enqueue {
+        payload: arg.payload.into_vec(),
+        delay_ms: arg.delay as u64,
+        keys_if_undelivered,
+        backoff_schedule,
+    })
+}
+
+/// Running totals of one commit, checked against Deno's limits.
+#[derive(Default)]
+struct Sizes {
+    payload: usize,
+    keys: usize,
+}
+
+impl Sizes {
+    fn add_key(&mut self, len: usize) {
+        self.payload += len;
+        self.keys += len;
+    }
+
+    fn check(&self) -> Result<(), KvError> {
+        if self.payload > MAX_TOTAL_MUTATION_SIZE_BYTES {
+            return Err(type_error(format!(
+                "Total mutation size too large (max {MAX_TOTAL_MUTATION_SIZE_BYTES} bytes)"
+            )));
+        }
+        if self.keys > MAX_TOTAL_KEY_SIZE_BYTES {
+            return Err(type_error(format!(
+                "Total key size too large (max {MAX_TOTAL_KEY_SIZE_BYTES} bytes)"
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// Commits checks, mutations and enqueues atomically. Resolves to the
+/// commit's versionstamp, or `null` when a check failed (nothing written).
+#[op2]
+#[string]
+pub async fn op_kv_atomic_write(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[serde] checks: Vec<CheckArg>,
+    #[serde] mutations: Vec<MutationArg>,
+    #[serde] enqueues: Vec<EnqueueArg>,
+) -> Result<Option<String>, KvError> {
+    let (store, expiry) = {
+        let state = state.borrow();
+        let db = state.resource_table.get::<DatabaseResource>(rid)?;
+        (db.store.clone(), db.expiry.clone())
+    };
+    if checks.len() > MAX_CHECKS {
+        return Err(type_error(format!("Too many checks (max {MAX_CHECKS})")));
+    }
+    if mutations.len() + enqueues.len() > MAX_MUTATIONS {
+        return Err(type_error(format!(
+            "Too many mutations (max {MAX_MUTATIONS})"
+        )));
+    }
+    let now = now_ms();
+    let mut sizes = Sizes::default();
+    let checks = checks
+        .into_iter()
+        .map(|check| {
+            let key = write_key(check.key, MAX_READ_KEY_SIZE_BYTES, "read")?;
+            sizes.payload += key.len();
+            let versionstamp = check
+                .versionstamp
+                .map(|hex| Versionstamp::from_hex(&hex).map_err(|_| type_error("Invalid check")))
+                .transpose()?;
+            Ok(Check { key, versionstamp })
+        })
+        .collect::<Result<Vec<_>, KvError>>()?;
+    let mutations = mutations
+        .into_iter()
+        .map(|m| to_mutation(m, now, &mut sizes))
+        .collect::<Result<Vec<_>, _>>()?;
+    let enqueues = enqueues
+        .into_iter()
+        .map(|e| to_enqueue(e, &mut sizes))
+        .collect::<Result<Vec<_>, _>>()?;
+    sizes.check()?;
+    let earliest_expiry = mutations.iter().filter_map(|m| m.expire_at_ms).min();
+    let write = AtomicWrite {
+        checks,
+        mutations,
+        enqueues,
+    };
+    let committed = with_store(&store, move |store| {
+        Ok(store.atomic_write(&write, now_ms())?)
+    })
+    .await?;
+    let Some(commit) = committed else {
+        return Ok(None);
+    };
+    if let Some(at) = earliest_expiry {
+        expiry.schedule(at);
+    }
+    Ok(Some(commit.versionstamp.to_hex()))
+}

@@ -1,0 +1,513 @@
+// Deno KV's public API (`Deno.openKv`, `Deno.Kv`, `Deno.AtomicOperation`,
+// `Deno.KvU64`, `Deno.KvListIterator`) over the kv_ext ops. Keys travel as
+// arrays of parts, values as (encoding, bytes) pairs encoded here.
+
+import { core } from "ext:core/mod.js";
+import {
+  op_kv_atomic_write,
+  op_kv_encode_cursor,
+  op_kv_open,
+  op_kv_snapshot_read,
+} from "ext:core/ops";
+import { deserializeValue, serializeValue } from "ext:kv_ext/01_value_codec.js";
+
+const customInspect = Symbol.for("Deno.customInspect");
+const commitVersionstampSymbol = Symbol("KvCommitVersionstamp");
+const constructKey = Symbol("Deno.Kv");
+const KEY_PART_ERROR = "expected string, number, bigint, ArrayBufferView, boolean";
+const U64_MAX = 0xffffffffffffffffn;
+
+// Value encodings of the `v_encoding` column.
+const ENCODING_V8 = 1;
+const ENCODING_U64 = 2;
+const ENCODING_BYTES = 3;
+
+/** Converts a key to the form the ops take; a trailing
+ * `kv.commitVersionstamp()` becomes `appendVersionstamp` when allowed. */
+function keyToOp(key, allowVersionstamp = false) {
+  if (!Array.isArray(key)) {
+    throw new TypeError(
+      `serde_v8 error: invalid type; expected: array, got: ${key === null ? "null" : typeof key}`,
+    );
+  }
+  const parts = new Array(key.length);
+  let appendVersionstamp = false;
+  for (let i = 0; i < key.length; i++) {
+    const part = key[i];
+    switch (typeof part) {
+      case "string":
+      case "boolean":
+        parts[i] = part;
+        break;
+      case "number":
+        parts[i] = Object.is(part, -0) ? { negativeZero: true } : part;
+        break;
+      case "bigint":
+        parts[i] = { bigint: part.toString() };
+        break;
+      default:
+        if (ArrayBuffer.isView(part)) {
+          parts[i] = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+        } else if (
+          part === commitVersionstampSymbol && allowVersionstamp && i === key.length - 1
+        ) {
+          parts.length = i;
+          appendVersionstamp = true;
+        } else {
+          throw new TypeError(KEY_PART_ERROR);
+        }
+    }
+  }
+  return { parts, appendVersionstamp };
+}
+
+/** Key parts for a read (no versionstamp placeholder allowed). */
+function readKey(key) {
+  return keyToOp(key).parts;
+}
+
+/** Rebuilds a key returned by an op. */
+function keyFromOp(parts) {
+  for (let i = 0; i < parts.length; i++) {
+    const part = parts[i];
+    if (typeof part === "object" && !(part instanceof Uint8Array)) {
+      parts[i] = part.bigint !== undefined ? BigInt(part.bigint) : -0;
+    }
+  }
+  return parts;
+}
+
+/** Encodes a value for storage: exact Uint8Array -> raw bytes, KvU64 ->
+ * 8 bytes little-endian, anything else -> V8 serialization. */
+function encodeValue(value) {
+  if (ArrayBuffer.isView(value) && value[Symbol.toStringTag] === "Uint8Array") {
+    return { encoding: ENCODING_BYTES, bytes: value };
+  }
+  if (value instanceof KvU64) {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setBigUint64(0, value.value, true);
+    return { encoding: ENCODING_U64, bytes };
+  }
+  return { encoding: ENCODING_V8, bytes: serializeValue(value) };
+}
+
+/** Decodes a stored value. */
+function decodeValue(encoding, bytes) {
+  switch (encoding) {
+    case ENCODING_V8:
+      return deserializeValue(bytes);
+    case ENCODING_U64:
+      return new KvU64(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+    case ENCODING_BYTES:
+      return bytes;
+    default:
+      throw new TypeError(`Unknown value encoding: ${encoding}`);
+  }
+}
+
+function checkConsistency(options) {
+  const consistency = options?.consistency;
+  if (consistency !== undefined && consistency !== "strong" && consistency !== "eventual") {
+    throw new TypeError(
+      `unknown variant \`${consistency}\`, expected \`strong\` or \`eventual\``,
+    );
+  }
+}
+
+function validateExpireIn(expireIn) {
+  if (expireIn === undefined) return;
+  if (typeof expireIn !== "number" || !Number.isSafeInteger(expireIn) || expireIn < 0) {
+    throw new TypeError(`expireIn must be a non-negative integer: received ${expireIn}`);
+  }
+}
+
+function validateDelay(delay) {
+  if (delay === undefined) return 0;
+  if (Number.isNaN(delay)) throw new TypeError("Delay cannot be NaN");
+  if (delay < 0) throw new TypeError(`Delay must be >= 0: received ${delay}`);
+  if (delay > 30 * 24 * 60 * 60 * 1000) {
+    throw new TypeError(`Delay cannot be greater than 30 days: received ${delay}`);
+  }
+  return delay;
+}
+
+function validateBackoffSchedule(schedule) {
+  if (schedule === undefined) return null;
+  if (schedule.length > 5) {
+    throw new TypeError("Invalid backoffSchedule, max 5 intervals allowed");
+  }
+  for (let i = 0; i < schedule.length; i++) {
+    const interval = schedule[i];
+    if (!Number.isInteger(interval) || interval < 0 || interval > 3600000) {
+      throw new TypeError(`Invalid backoffSchedule, interval at index ${i} is invalid`);
+    }
+  }
+  return schedule;
+}
+
+/** Builds the op form of an enqueue, validating its options. */
+function enqueueToOp(value, options = {}) {
+  const delay = validateDelay(options.delay);
+  const backoffSchedule = validateBackoffSchedule(options.backoffSchedule);
+  const keysIfUndelivered = (options.keysIfUndelivered ?? []).map(readKey);
+  return { payload: serializeValue(value), delay, keysIfUndelivered, backoffSchedule };
+}
+
+/** Commits one write; resolves to the versionstamp or null (check failed). */
+function atomicWrite(rid, checks, mutations, enqueues) {
+  return op_kv_atomic_write(rid, checks, mutations, enqueues);
+}
+
+function mutationToOp(key, type, value, expireIn) {
+  const { parts, appendVersionstamp } = keyToOp(key, type === "set");
+  return {
+    key: parts,
+    type,
+    value: value === undefined ? null : encodeValue(value),
+    expireIn: expireIn ?? null,
+    appendVersionstamp,
+  };
+}
+
+/** `Deno.KvU64`: an unsigned 64-bit integer stored as encoding 2. */
+class KvU64 {
+  value;
+
+  constructor(value) {
+    if (typeof value !== "bigint") {
+      throw new TypeError(`Value must be a bigint: received ${typeof value}`);
+    }
+    if (value < 0n) {
+      throw new RangeError(`Value must be a positive bigint: received ${value}`);
+    }
+    if (value > U64_MAX) {
+      throw new RangeError("Value must fit in a 64-bit unsigned integer");
+    }
+    this.value = value;
+    Object.freeze(this);
+  }
+
+  valueOf() {
+    return this.value;
+  }
+
+  toString() {
+    return this.value.toString();
+  }
+
+  get [Symbol.toStringTag]() {
+    return "Deno.KvU64";
+  }
+
+  [customInspect](inspect, options) {
+    return `[Deno.KvU64: ${inspect(this.value, options)}]`;
+  }
+}
+
+/** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
+class AtomicOperation {
+  #rid;
+  #checks = [];
+  #mutations = [];
+  #enqueues = [];
+  // What `Deno.inspect` shows: one [method, args] pair per operation.
+  #log = [];
+
+  constructor(rid) {
+    this.#rid = rid;
+  }
+
+  check(...checks) {
+    for (const check of checks) {
+      this.#checks.push({ key: readKey(check.key), versionstamp: check.versionstamp ?? null });
+      this.#log.push(["check", [{ key: check.key, versionstamp: check.versionstamp }]]);
+    }
+    return this;
+  }
+
+  mutate(...mutations) {
+    for (const mutation of mutations) {
+      const { key, type, value, expireIn } = mutation;
+      switch (type) {
+        case "delete":
+          if (value !== undefined) throw new TypeError("Invalid mutation 'delete' with value");
+          break;
+        case "set":
+        case "sum":
+        case "min":
+        case "max":
+          if (!("value" in mutation) || value === undefined) {
+            throw new TypeError(`Invalid mutation '${type}' without value`);
+          }
+          break;
+        default:
+          throw new TypeError("Invalid mutation type");
+      }
+      validateExpireIn(expireIn);
+      this.#mutations.push(mutationToOp(key, type, value, expireIn));
+      const args = type === "delete" ? [key] : [key, value];
+      if (expireIn !== undefined) args.push({ expireIn });
+      this.#log.push([type, args]);
+    }
+    return this;
+  }
+
+  set(key, value, options) {
+    const expireIn = options?.expireIn;
+    validateExpireIn(expireIn);
+    this.#mutations.push(mutationToOp(key, "set", value, expireIn));
+    this.#log.push(["set", options?.expireIn === undefined ? [key, value] : [key, value, { expireIn }]]);
+    return this;
+  }
+
+  delete(key) {
+    this.#mutations.push(mutationToOp(key, "delete"));
+    this.#log.push(["delete", [key]]);
+    return this;
+  }
+
+  sum(key, n) {
+    return this.#u64("sum", key, n);
+  }
+
+  min(key, n) {
+    return this.#u64("min", key, n);
+  }
+
+  max(key, n) {
+    return this.#u64("max", key, n);
+  }
+
+  #u64(type, key, n) {
+    const value = new KvU64(n);
+    this.#mutations.push(mutationToOp(key, type, value));
+    this.#log.push([type, [key, value]]);
+    return this;
+  }
+
+  enqueue(value, options) {
+    this.#enqueues.push(enqueueToOp(value, options));
+    this.#log.push(["enqueue", options === undefined ? [value] : [value, options]]);
+    return this;
+  }
+
+  async commit() {
+    const versionstamp = await atomicWrite(
+      this.#rid,
+      this.#checks,
+      this.#mutations,
+      this.#enqueues,
+    );
+    return versionstamp === null ? { ok: false } : { ok: true, versionstamp };
+  }
+
+  then() {
+    throw new TypeError(
+      "'Deno.AtomicOperation' is not a promise: did you forget to call 'commit()'",
+    );
+  }
+
+  [customInspect](inspect, options) {
+    if (this.#log.length === 0) return "AtomicOperation (empty)";
+    const lines = this.#log.map(([method, args]) =>
+      `  ${method}(${args.map((arg) => inspect(arg, options)).join(", ")})`
+    );
+    return `AtomicOperation\n${lines.join("\n")}`;
+  }
+}
+
+/** `Deno.KvListIterator`: pulls `list` results in batches. */
+class KvListIterator {
+  #rid;
+  #selector;
+  #reverse;
+  #limit;
+  #batchSize;
+  #consistency;
+  #buffer = [];
+  #lastBatch = false;
+  #done = false;
+  #count = 0;
+  #started = false;
+  // Cursor to resume from: the option, then the cursor of the last entry.
+  #cursorGen;
+
+  constructor(rid, selector, options) {
+    this.#rid = rid;
+    this.#selector = selector;
+    this.#reverse = options.reverse;
+    this.#limit = options.limit;
+    this.#batchSize = options.batchSize;
+    this.#consistency = options.consistency;
+    this.#cursorGen = options.cursor === undefined ? null : () => options.cursor;
+  }
+
+  /** The cursor after the last returned entry (`""` when exhausted). */
+  get cursor() {
+    if (!this.#started) throw new Error("Cannot get cursor before first iteration");
+    return this.#cursorGen ? this.#cursorGen() : "";
+  }
+
+  async next() {
+    this.#started = true;
+    if (this.#done || (this.#limit !== undefined && this.#count >= this.#limit)) {
+      return { done: true, value: undefined };
+    }
+    if (this.#buffer.length === 0 && !this.#lastBatch) {
+      const want = this.#limit === undefined
+        ? this.#batchSize
+        : Math.min(this.#batchSize, this.#limit - this.#count);
+      const { prefix, start, end } = this.#selector;
+      const [entries] = await op_kv_snapshot_read(this.#rid, [{
+        prefix,
+        start,
+        end,
+        cursor: this.#cursorGen ? this.#cursorGen() : null,
+        limit: want,
+        reverse: this.#reverse,
+      }]);
+      if (entries.length < want) this.#lastBatch = true;
+      entries.reverse();
+      this.#buffer = entries;
+    }
+    const raw = this.#buffer.pop();
+    if (raw === undefined) {
+      this.#done = true;
+      this.#cursorGen = () => "";
+      return { done: true, value: undefined };
+    }
+    const entry = {
+      key: keyFromOp(raw.key),
+      value: decodeValue(raw.encoding, raw.value),
+      versionstamp: raw.versionstamp,
+    };
+    const { prefix, start, end } = this.#selector;
+    const keyParts = raw.key;
+    this.#cursorGen = () =>
+      op_kv_encode_cursor(prefix ?? null, start ?? null, end ?? null, readKey(keyParts));
+    this.#count++;
+    return { done: false, value: entry };
+  }
+
+  [Symbol.asyncIterator]() {
+    return this;
+  }
+}
+
+function validatePositiveInteger(value, message) {
+  if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+    throw new Error(`${message}: received ${value}`);
+  }
+}
+
+/** `Deno.Kv`: a handle to an open database. */
+class Kv {
+  #rid;
+
+  constructor(rid, key) {
+    if (key !== constructKey) {
+      throw new TypeError("Deno.Kv can not be constructed: use Deno.openKv instead");
+    }
+    this.#rid = rid;
+  }
+
+  atomic() {
+    return new AtomicOperation(this.#rid);
+  }
+
+  commitVersionstamp() {
+    return commitVersionstampSymbol;
+  }
+
+  async get(key, options) {
+    checkConsistency(options);
+    const [[raw]] = await op_kv_snapshot_read(this.#rid, [{
+      key: readKey(key),
+      limit: 1,
+      reverse: false,
+    }]);
+    return entryOf(key, raw);
+  }
+
+  async getMany(keys, options) {
+    checkConsistency(options);
+    const ranges = keys.map((key) => ({ key: readKey(key), limit: 1, reverse: false }));
+    const results = await op_kv_snapshot_read(this.#rid, ranges);
+    return results.map(([raw], i) => entryOf(keys[i], raw));
+  }
+
+  async set(key, value, options) {
+    const expireIn = options?.expireIn;
+    validateExpireIn(expireIn);
+    const versionstamp = await atomicWrite(
+      this.#rid,
+      [],
+      [mutationToOp(key, "set", value, expireIn)],
+      [],
+    );
+    return { ok: true, versionstamp };
+  }
+
+  async delete(key) {
+    await atomicWrite(this.#rid, [], [mutationToOp(key, "delete")], []);
+  }
+
+  list(selector, options = {}) {
+    if (options.limit !== undefined) {
+      validatePositiveInteger(options.limit, "Limit must be a positive integer");
+    }
+    validatePositiveInteger(options.batchSize, "batchSize must be a positive integer");
+    const hasPrefix = selector.prefix !== undefined;
+    const hasStart = selector.start !== undefined;
+    const hasEnd = selector.end !== undefined;
+    if (hasPrefix && hasStart && hasEnd) {
+      throw new TypeError(
+        "Selector can not specify both 'start' and 'end' key when specifying 'prefix'",
+      );
+    }
+    if (!hasPrefix && !(hasStart && hasEnd)) {
+      throw new TypeError(
+        "Selector must specify either 'prefix' or both 'start' and 'end' key",
+      );
+    }
+    checkConsistency(options);
+    const opSelector = {
+      prefix: hasPrefix ? readKey(selector.prefix) : null,
+      start: hasStart ? readKey(selector.start) : null,
+      end: hasEnd ? readKey(selector.end) : null,
+    };
+    return new KvListIterator(this.#rid, opSelector, {
+      limit: options.limit,
+      batchSize: options.batchSize ?? Math.min(options.limit ?? 100, 500),
+      reverse: !!options.reverse,
+      cursor: options.cursor,
+      consistency: options.consistency ?? "strong",
+    });
+  }
+
+  async enqueue(value, options) {
+    const versionstamp = await atomicWrite(this.#rid, [], [], [enqueueToOp(value, options)]);
+    return { ok: true, versionstamp };
+  }
+
+  close() {
+    core.close(this.#rid);
+  }
+
+  [Symbol.dispose]() {
+    core.tryClose(this.#rid);
+  }
+}
+
+function entryOf(key, raw) {
+  if (raw === undefined) return { key, value: null, versionstamp: null };
+  return { key, value: decodeValue(raw.encoding, raw.value), versionstamp: raw.versionstamp };
+}
+
+/** `Deno.openKv(path?)`. */
+async function openKv(path) {
+  const rid = await op_kv_open(path ?? null);
+  return new Kv(rid, constructKey);
+}
+
+export { AtomicOperation, Kv, KvListIterator, KvU64, openKv };

@@ -1,0 +1,260 @@
+// Installs the globals and the `Deno` namespace that kvrt scripts and test
+// suites see: the web platform from deno_web, Deno KV from kv_ext, and the
+// runtime's own helpers. Runs once, as this extension's entry point.
+
+import { core } from "ext:core/mod.js";
+import {
+  op_kvrt_args,
+  op_kvrt_cwd,
+  op_kvrt_env_delete,
+  op_kvrt_env_get,
+  op_kvrt_env_set,
+  op_kvrt_env_to_object,
+  op_kvrt_exit,
+  op_kvrt_make_temp_dir,
+  op_kvrt_make_temp_file,
+  op_kvrt_random_fill,
+  op_kvrt_read_text_file,
+  op_kvrt_remove,
+  op_kvrt_write_text_file,
+} from "ext:core/ops";
+import * as testRunner from "ext:kvrt_runtime/test_runner.js";
+import * as kv from "ext:kv_ext/01_kv.js";
+
+const load = (name) => core.loadExtScript(`ext:deno_web/${name}.js`);
+core.loadExtScript("ext:deno_webidl/00_webidl.js");
+const consoleMod = load("01_console");
+const url = load("00_url");
+const domException = load("01_dom_exception");
+const event = load("02_event");
+const structuredCloneMod = load("02_structured_clone");
+const timers = load("02_timers");
+const abortSignal = load("03_abort_signal");
+const base64 = load("05_base64");
+const streams = load("06_streams");
+const encoding = load("08_text_encoding");
+const file = load("09_file");
+const performanceMod = load("15_performance");
+
+/** Defines `value` on `target` the way Web IDL globals are defined. */
+function define(target, name, value, enumerable = false) {
+  Object.defineProperty(target, name, {
+    value,
+    writable: true,
+    enumerable,
+    configurable: true,
+  });
+}
+
+// console: warn/error (level > 1) go to stderr. No colors, like deno with
+// redirected output.
+consoleMod.setNoColorFns(() => true, () => true);
+const console = new consoleMod.Console((msg, level) => core.print(msg, level > 1));
+
+// crypto: only the randomness part of Web Crypto.
+const INTEGER_ARRAYS = [
+  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array,
+  Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
+];
+const crypto = {
+  getRandomValues(array) {
+    if (!INTEGER_ARRAYS.some((C) => array instanceof C)) {
+      throw new domException.DOMException(
+        "The provided ArrayBufferView is not an integer array type",
+        "TypeMismatchError",
+      );
+    }
+    if (array.byteLength > 65536) {
+      throw new domException.DOMException(
+        `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`,
+        "QuotaExceededError",
+      );
+    }
+    op_kvrt_random_fill(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
+    return array;
+  },
+  randomUUID() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+  },
+};
+
+const globals = {
+  console,
+  crypto,
+  URL: url.URL,
+  URLSearchParams: url.URLSearchParams,
+  DOMException: domException.DOMException,
+  Event: event.Event,
+  EventTarget: event.EventTarget,
+  CustomEvent: event.CustomEvent,
+  ErrorEvent: event.ErrorEvent,
+  MessageEvent: event.MessageEvent,
+  AbortController: abortSignal.AbortController,
+  AbortSignal: abortSignal.AbortSignal,
+  structuredClone: structuredCloneMod.structuredClone,
+  setTimeout: timers.setTimeout,
+  setInterval: timers.setInterval,
+  clearTimeout: timers.clearTimeout,
+  clearInterval: timers.clearInterval,
+  queueMicrotask: (fn) => core.queueUserMicrotask?.(fn) ?? queueMicrotask(fn),
+  atob: base64.atob,
+  btoa: base64.btoa,
+  ReadableStream: streams.ReadableStream,
+  ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
+  WritableStream: streams.WritableStream,
+  TransformStream: streams.TransformStream,
+  ByteLengthQueuingStrategy: streams.ByteLengthQueuingStrategy,
+  CountQueuingStrategy: streams.CountQueuingStrategy,
+  TextEncoder: encoding.TextEncoder,
+  TextDecoder: encoding.TextDecoder,
+  Blob: file.Blob,
+  File: file.File,
+  Performance: performanceMod.Performance,
+  performance: performanceMod.performance,
+};
+if (typeof globalThis.queueMicrotask === "function") {
+  delete globals.queueMicrotask;
+}
+for (const [name, value] of Object.entries(globals)) {
+  define(globalThis, name, value);
+}
+performanceMod.setTimeOrigin?.();
+
+// Language features QuickJS may lack.
+if (typeof Promise.withResolvers !== "function") {
+  define(Promise, "withResolvers", function withResolvers() {
+    let resolve, reject;
+    const promise = new this((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    return { promise, resolve, reject };
+  });
+}
+if (typeof Array.fromAsync !== "function") {
+  define(Array, "fromAsync", async function fromAsync(items, mapFn, thisArg) {
+    const out = [];
+    if (items[Symbol.asyncIterator] || items[Symbol.iterator]) {
+      for await (const item of items) {
+        out.push(mapFn ? await mapFn.call(thisArg, item, out.length) : item);
+      }
+    } else {
+      for (let i = 0; i < items.length; i++) {
+        const item = await items[i];
+        out.push(mapFn ? await mapFn.call(thisArg, item, i) : item);
+      }
+    }
+    return out;
+  });
+}
+
+// Deno.errors, mapped from the error classes Rust ops report.
+function errorClass(name) {
+  const cls = class extends Error {
+    constructor(msg, options) {
+      super(msg, options);
+      this.name = name;
+    }
+  };
+  Object.defineProperty(cls, "name", { value: name });
+  return cls;
+}
+const errors = {
+  BadResource: core.BadResource,
+  Interrupted: core.Interrupted,
+  NotCapable: core.NotCapable,
+};
+for (
+  const name of [
+    "NotFound", "PermissionDenied", "ConnectionRefused", "ConnectionReset",
+    "ConnectionAborted", "NotConnected", "AddrInUse", "AddrNotAvailable",
+    "BrokenPipe", "AlreadyExists", "InvalidData", "TimedOut", "WriteZero",
+    "WouldBlock", "UnexpectedEof", "Http", "Busy", "NotSupported",
+    "FilesystemLoop", "IsADirectory", "NetworkUnreachable", "NotADirectory",
+  ]
+) {
+  errors[name] = errorClass(name);
+  core.registerErrorClass(name, errors[name]);
+}
+
+/** Wraps a synchronous op in a promise-returning function (errors reject). */
+const asyncOf = (fn) => (...args) => {
+  try {
+    return Promise.resolve(fn(...args));
+  } catch (err) {
+    return Promise.reject(err);
+  }
+};
+const pathOf = (path) => (path instanceof URL ? decodeURIComponent(path.pathname) : String(path));
+const tempArgs = (options = {}) => [options.dir ?? null, options.prefix ?? null, options.suffix ?? null];
+const makeTempFileSync = (options) => op_kvrt_make_temp_file(...tempArgs(options));
+const makeTempDirSync = (options) => op_kvrt_make_temp_dir(...tempArgs(options));
+const removeSync = (path, options = {}) => op_kvrt_remove(pathOf(path), !!options.recursive);
+const readTextFileSync = (path) => op_kvrt_read_text_file(pathOf(path));
+const writeTextFileSync = (path, data, options = {}) =>
+  op_kvrt_write_text_file(pathOf(path), String(data), !!options.append);
+
+const env = {
+  get: (key) => op_kvrt_env_get(String(key)) ?? undefined,
+  set: (key, value) => op_kvrt_env_set(String(key), String(value)),
+  delete: (key) => op_kvrt_env_delete(String(key)),
+  has: (key) => op_kvrt_env_get(String(key)) !== null,
+  toObject: () => op_kvrt_env_to_object(),
+};
+
+const denoNs = {
+  args: Object.freeze(op_kvrt_args()),
+  build: Object.freeze({
+    os: "linux",
+    arch: "x86_64",
+    target: "x86_64-unknown-linux-gnu",
+    vendor: "unknown",
+    env: "gnu",
+  }),
+  env,
+  errors,
+  inspect: consoleMod.inspect,
+  customInspect: Symbol.for("Deno.customInspect"),
+  exit: (code = 0) => op_kvrt_exit(code | 0),
+  cwd: () => op_kvrt_cwd(),
+  makeTempFileSync,
+  makeTempFile: asyncOf(makeTempFileSync),
+  makeTempDirSync,
+  makeTempDir: asyncOf(makeTempDirSync),
+  removeSync,
+  remove: asyncOf(removeSync),
+  readTextFileSync,
+  readTextFile: asyncOf(readTextFileSync),
+  writeTextFileSync,
+  writeTextFile: asyncOf(writeTextFileSync),
+  test: testRunner.test,
+  openKv: kv.openKv,
+  Kv: kv.Kv,
+  AtomicOperation: kv.AtomicOperation,
+  KvU64: kv.KvU64,
+  KvListIterator: kv.KvListIterator,
+};
+for (const [name, value] of Object.entries(denoNs)) {
+  define(globalThis.Deno, name, value, true);
+}
+
+// The hooks `kvrt test` drives from Rust; each resolves to "has anything failed".
+const results = [];
+define(globalThis, Symbol.for("kvrt.testRunner"), {
+  async runFile(options) {
+    const result = await testRunner.runTests(options);
+    results.push(result);
+    return result.failed > 0;
+  },
+  recordLoadError(fileLabel, message) {
+    results.push(testRunner.uncaughtError(fileLabel, message));
+    return true;
+  },
+  finish() {
+    return testRunner.printSummary(results) !== 0;
+  },
+});

@@ -1,0 +1,11 @@
+//! kvrt: a TypeScript runtime on `deno_core` with Deno KV (`Deno.openKv`) built in.
+//!
+//! [`worker::create_runtime`] builds a `JsRuntime` with the web platform
+//! globals (`deno_web`), the KV extension (`kv_ext`) and the runtime's own
+//! `Deno.*` helpers; [`run`] and [`test_command`] drive it for the CLI.
+
+pub mod module_loader;
+pub mod ops;
+pub mod run;
+pub mod test_command;
+pub mod worker;

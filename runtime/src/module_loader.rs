@@ -1,0 +1,159 @@
+//! Resolves and loads ES modules: local files (JavaScript, TypeScript, JSON),
+//! with TypeScript type-stripped by `deno_ast`, plus the embedded `@std/assert`.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use deno_ast::{MediaType, ParseParams, SourceMapOption};
+use deno_core::error::ModuleLoaderError;
+use deno_core::{
+    ModuleLoadOptions, ModuleLoadReferrer, ModuleLoadResponse, ModuleLoader, ModuleSource,
+    ModuleSourceCode, ModuleSpecifier, ModuleType, ResolutionKind,
+};
+use deno_error::JsErrorBox;
+
+/// Specifier under which the built-in assertion module is served.
+const STD_ASSERT_URL: &str = "kvrt:std/assert";
+
+/// Source of the built-in `@std/assert` module.
+const STD_ASSERT_SOURCE: &str = include_str!("../js/assert.js");
+
+/// Loads local modules, transpiling TypeScript, and keeps the source maps so
+/// that stack traces point at the original TypeScript lines.
+#[derive(Default)]
+pub struct TsModuleLoader {
+    source_maps: RefCell<HashMap<String, Vec<u8>>>,
+}
+
+/// Maps bare and `jsr:` specifiers of the standard assertion module onto the
+/// embedded copy.
+fn is_std_assert(specifier: &str) -> bool {
+    let name = specifier.strip_prefix("jsr:").unwrap_or(specifier);
+    let name = name.strip_prefix('/').unwrap_or(name);
+    name == "@std/assert" || name.starts_with("@std/assert@") || name.starts_with("@std/assert/")
+}
+
+impl ModuleLoader for TsModuleLoader {
+    fn resolve(
+        &self,
+        specifier: &str,
+        referrer: &str,
+        _kind: ResolutionKind,
+    ) -> Result<ModuleSpecifier, ModuleLoaderError> {
+        if is_std_assert(specifier) {
+            return ModuleSpecifier::parse(STD_ASSERT_URL).map_err(JsErrorBox::from_err);
+        }
+        deno_core::resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)
+    }
+
+    fn load(
+        &self,
+        specifier: &ModuleSpecifier,
+        _referrer: Option<&ModuleLoadReferrer>,
+        _options: ModuleLoadOptions,
+    ) -> ModuleLoadResponse {
+        ModuleLoadResponse::Sync(self.load_sync(specifier))
+    }
+
+    fn get_source_map(&self, specifier: &str) -> Option<Cow<'_, [u8]>> {
+        self.source_maps
+            .borrow()
+            .get(specifier)
+            .map(|map| Cow::Owned(map.clone()))
+    }
+}
+
+impl TsModuleLoader {
+    fn load_sync(&self, specifier: &ModuleSpecifier) -> Result<ModuleSource, ModuleLoaderError> {
+        if specifier.as_str() == STD_ASSERT_URL {
+            return Ok(ModuleSource::new(
+                ModuleType::JavaScript,
+                ModuleSourceCode::String(STD_ASSERT_SOURCE.to_string().into()),
+                specifier,
+                None,
+            ));
+        }
+        let path = specifier.to_file_path().map_err(|_| {
+      JsErrorBox::type_error(format!(
+        "Unsupported scheme \"{}\" for module \"{specifier}\". Supported schemes: file, jsr:@std/assert",
+        specifier.scheme()
+      ))
+    })?;
+        let code = std::fs::read_to_string(&path).map_err(|err| {
+            JsErrorBox::new(
+                "NotFound",
+                format!("Module not found \"{specifier}\": {err}"),
+            )
+        })?;
+        let media_type = MediaType::from_path(&path);
+        let (module_type, code) = match media_type {
+            MediaType::JavaScript | MediaType::Mjs | MediaType::Cjs | MediaType::Unknown => {
+                (ModuleType::JavaScript, code)
+            }
+            MediaType::Json => (ModuleType::Json, code),
+            MediaType::Jsx
+            | MediaType::TypeScript
+            | MediaType::Mts
+            | MediaType::Cts
+            | MediaType::Dts
+            | MediaType::Dmts
+            | MediaType::Dcts
+            | MediaType::Tsx => (
+                ModuleType::JavaScript,
+                self.transpile(specifier, media_type, code)?,
+            ),
+            _ => {
+                return Err(JsErrorBox::type_error(format!(
+                    "Unsupported module type of \"{specifier}\""
+                )))
+            }
+        };
+        Ok(ModuleSource::new(
+            module_type,
+            ModuleSourceCode::String(code.into()),
+            specifier,
+            None,
+        ))
+    }
+
+    /// Strips TypeScript syntax and records the source map.
+    fn transpile(
+        &self,
+        specifier: &ModuleSpecifier,
+        media_type: MediaType,
+        code: String,
+    ) -> Result<String, ModuleLoaderError> {
+        let parsed = deno_ast::parse_module(ParseParams {
+            specifier: specifier.clone(),
+            text: code.into(),
+            media_type,
+            capture_tokens: false,
+            scope_analysis: false,
+            maybe_syntax: None,
+        })
+        .map_err(|err| JsErrorBox::new("SyntaxError", err.to_string()))?;
+        let emitted = parsed
+            .transpile(
+                &deno_ast::TranspileOptions {
+                    imports_not_used_as_values: deno_ast::ImportsNotUsedAsValues::Remove,
+                    decorators: deno_ast::DecoratorsTranspileOption::Ecma,
+                    ..Default::default()
+                },
+                &deno_ast::TranspileModuleOptions { module_kind: None },
+                &deno_ast::EmitOptions {
+                    source_map: SourceMapOption::Separate,
+                    inline_sources: true,
+                    ..Default::default()
+                },
+            )
+            .map_err(|err| JsErrorBox::new("SyntaxError", err.to_string()))?
+            .into_source();
+        if let Some(map) = emitted.source_map {
+            self.source_maps
+                .borrow_mut()
+                .insert(specifier.to_string(), map.into_bytes());
+        }
+        Ok(emitted.text)
+    }
+}

@@ -1,0 +1,59 @@
+//! `kvrt run`: executes a module until its event loop is empty.
+
+use std::path::Path;
+
+use deno_core::error::CoreError;
+use deno_core::PollEventLoopOptions;
+
+use crate::worker::create_runtime;
+
+/// Resolves a command-line path (relative to the working directory) to a URL.
+pub fn resolve_module(path: &str) -> Result<deno_core::ModuleSpecifier, String> {
+    let cwd = std::env::current_dir()
+        .map_err(|err| format!("cannot read the working directory: {err}"))?;
+    let specifier = deno_core::resolve_path(path, &cwd).map_err(|err| err.to_string())?;
+    let file = specifier
+        .to_file_path()
+        .map_err(|_| format!("not a file path: {path}"))?;
+    if !Path::new(&file).is_file() {
+        return Err(format!("Module not found \"{specifier}\"."));
+    }
+    Ok(specifier)
+}
+
+/// Runs `path` with `args` as `Deno.args`; returns the process exit code.
+pub fn run_file(path: &str, args: Vec<String>) -> i32 {
+    let specifier = match resolve_module(path) {
+        Ok(specifier) => specifier,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 1;
+        }
+    };
+    let tokio = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(tokio) => tokio,
+        Err(err) => {
+            eprintln!("error: cannot start the async runtime: {err}");
+            return 1;
+        }
+    };
+    let result: Result<(), CoreError> = tokio.block_on(async {
+        let mut runtime = create_runtime(&specifier, args)?;
+        let id = runtime.load_main_es_module(&specifier).await?;
+        let evaluation = runtime.mod_evaluate(id);
+        runtime
+            .run_event_loop(PollEventLoopOptions::default())
+            .await?;
+        evaluation.await
+    });
+    match result {
+        Ok(()) => 0,
+        Err(err) => {
+            eprintln!("{}", crate::test_command::format_error(&err));
+            1
+        }
+    }
+}

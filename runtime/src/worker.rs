@@ -1,0 +1,65 @@
+//! Builds the `JsRuntime` every kvrt command uses.
+
+use std::path::PathBuf;
+use std::rc::Rc;
+
+use deno_core::{JsRuntime, ModuleSpecifier, RuntimeOptions};
+
+use crate::module_loader::TsModuleLoader;
+use crate::ops;
+
+deno_core::extension!(
+  kvrt_runtime,
+  deps = [deno_webidl, deno_web, kv_ext],
+  ops = [
+    ops::process::op_kvrt_args,
+    ops::process::op_kvrt_exit,
+    ops::process::op_kvrt_env_get,
+    ops::process::op_kvrt_env_set,
+    ops::process::op_kvrt_env_delete,
+    ops::process::op_kvrt_env_to_object,
+    ops::process::op_kvrt_cwd,
+    ops::fs::op_kvrt_make_temp_file,
+    ops::fs::op_kvrt_make_temp_dir,
+    ops::fs::op_kvrt_remove,
+    ops::fs::op_kvrt_read_text_file,
+    ops::fs::op_kvrt_write_text_file,
+    ops::random::op_kvrt_random_fill,
+  ],
+  esm_entry_point = "ext:kvrt_runtime/bootstrap.js",
+  esm = [dir "js", "test_runner.js", "bootstrap.js"],
+  options = { args: Vec<String> },
+  state = |state, options| {
+    state.put(ops::process::ScriptArgs(options.args));
+  },
+);
+
+/// Where `Deno.openKv()` without a path keeps each script's database: like
+/// Deno, a directory per main module URL under the data directory.
+pub fn default_kv_dir(main_module: &ModuleSpecifier) -> PathBuf {
+    kv_ext::default_database_dir(main_module.as_str())
+}
+
+/// Creates a runtime for `main_module` with `args` as `Deno.args`.
+pub fn create_runtime(
+    main_module: &ModuleSpecifier,
+    args: Vec<String>,
+) -> Result<JsRuntime, deno_core::error::CoreError> {
+    JsRuntime::try_new(RuntimeOptions {
+        module_loader: Some(Rc::new(TsModuleLoader::default())),
+        extensions: vec![
+            deno_webidl::deno_webidl::init(),
+            deno_web::deno_web::init(
+                deno_web::BlobStore::default_arc(),
+                None,
+                false,
+                Default::default(),
+            ),
+            kv_ext::kv_ext::init(kv_ext::KvConfig {
+                default_dir: default_kv_dir(main_module),
+            }),
+            kvrt_runtime::init(args),
+        ],
+        ..Default::default()
+    })
+}

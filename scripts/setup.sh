@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what a fresh Debian machine lacks to build kvrt offline:
+# cmake and libsimde-dev (the QuickJS backend's WAMR build; .cargo/config.toml
+# points CMake at /usr/include/simde instead of cloning it), and, with
+# --with-deno, the real Deno 2.9.6 from npm as the differential-test oracle.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=()
+command -v cmake >/dev/null 2>&1 || need+=(cmake)
+[ -d /usr/include/simde ] || need+=(libsimde-dev)
+command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    echo "setup: installing ${need[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  elif command -v sudo >/dev/null 2>&1; then
+    sudo apt-get update -qq
+    sudo DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "setup: please install: ${need[*]} (e.g. apt-get install ${need[*]})" >&2
+    exit 1
+  fi
+fi
+
+if [ "${1:-}" = "--with-deno" ]; then
+  deno=node_modules/@deno/linux-x64-glibc/deno
+  if [ ! -x "$deno" ]; then
+    echo "setup: installing the reference Deno 2.9.6 from npm"
+    npm install --no-save --no-audit --no-fund --silent @deno/linux-x64-glibc@2.9.6
+  fi
+fi

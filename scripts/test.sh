@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Quick start 2: runs every check CI runs. Exits non-zero on any failure.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh --with-deno
+export DENO_NO_UPDATE_CHECK=1
+export KVRT_DENO_BIN="$PWD/node_modules/@deno/linux-x64-glibc/deno"
+
+step() { printf '\n==> %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+step "cargo clippy"
+cargo clippy --workspace --all-targets -- -D warnings
+step "cargo test"
+cargo test --workspace
+step "kvrt test tests/"
+cargo build -p kvrt
+./target/debug/kvrt test tests/
+step "V8 backend type-check"
+DOCS_RS=1 cargo check -p kvrt --no-default-features --features v8
+step "all checks passed"
