@@ -47,7 +47,7 @@ function keyToOp(key, allowVersionstamp = false) {
         break;
       default:
         if (ArrayBuffer.isView(part)) {
-          parts[i] = new Uint8Array(part.buffer, part.byteOffset, part.byteLength);
+          parts[i] = { bytes: new Uint8Array(part.buffer, part.byteOffset, part.byteLength) };
         } else if (
           part === commitVersionstampSymbol && allowVersionstamp && i === key.length - 1
         ) {
@@ -382,7 +382,7 @@ class KvListIterator {
       versionstamp: raw.versionstamp,
     };
     const { prefix, start, end } = this.#selector;
-    const keyParts = raw.key;
+    const keyParts = entry.key.slice();
     this.#cursorGen = () =>
       op_kv_encode_cursor(prefix ?? null, start ?? null, end ?? null, readKey(keyParts));
     this.#count++;

@@ -328,25 +328,30 @@ function writeEnd(tag, count, length) {
   if (length >= 0) writeVarint(length);
 }
 
-// V8 writes packed arrays densely (`A`) and holey ones sparsely (`a`). A
-// packed array of numbers with any non-Smi uses double elements: all `N`.
+// V8 writes packed arrays densely (`A`) and holey ones sparsely (`a`). Since
+// V8 15 an array holding only numbers and undefined is holey (undefined lives
+// in double elements), so it is sparse too. A packed array of numbers with
+// any non-Smi has double elements: all written as `N`.
 function writeArray(a) {
   const length = a.length;
   const keys = objectKeys(a);
   let dense = keys.length >= length;
-  let allNumbers = true;
+  let onlyNumeric = true; // numbers and undefined
+  let anyUndefined = false;
   let anyDouble = false;
   for (let i = 0; dense && i < length; i++) {
     const e = a[i];
     if (typeof e === "number") {
       if (!anyDouble && ((e | 0) !== e || (e === 0 && 1 / e < 0))) anyDouble = true;
+    } else if (e === undefined) {
+      if (!(i in a)) dense = false;
+      anyUndefined = true;
     } else {
-      allNumbers = false;
-      if (e === undefined && !(i in a)) dense = false;
+      onlyNumeric = false;
     }
   }
   need(6);
-  if (!dense) {
+  if (!dense || (anyUndefined && onlyNumeric)) {
     buf[pos++] = 0x61; // 'a'
     writeVarint(length);
     writeEnd(0x40, writeProperties(a, keys, 0), length); // '@'
@@ -354,14 +359,13 @@ function writeArray(a) {
   }
   buf[pos++] = 0x41; // 'A'
   writeVarint(length);
-  if (allNumbers && anyDouble) {
+  if (onlyNumeric && anyDouble) {
     for (let i = 0; i < length; i++) writeDouble(0x4e, a[i]);
   } else {
     for (let i = 0; i < length; i++) writeValue(a[i]);
   }
   writeEnd(0x24, writeProperties(a, keys, length), length); // '$'
 }
-
 
 function writeReceiver(v) {
   // Boolean/Number/String.prototype are themselves wrapper objects.
@@ -494,7 +498,7 @@ function tracksLength(view, isDataView, ab, offset, byteLength, size) {
     abResize.call(ab, abLength);
     return grew;
   }
-  if (byteLength === 0) return true; // indistinguishable; an empty fixed view is unlikely
+  if (byteLength === 0) return false; // indistinguishable without room to grow
   const tail = new Uint8Array(ab, abLength - size, size).slice();
   abResize.call(ab, abLength - size);
   const tracks = !isOutOfBounds(view, isDataView);

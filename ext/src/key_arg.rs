@@ -1,10 +1,11 @@
 //! Keys as they cross the op boundary.
 //!
-//! The shim passes key parts as they are, except that a `bigint` arrives as
-//! `{ bigint: "<decimal>" }` and `-0` as `{ negativeZero: true }` (serde's
-//! untagged enums cannot see either); keys go back the same way.
+//! The shim passes key parts as they are, except that a `Uint8Array` arrives
+//! as `{ bytes }`, a `bigint` as `{ bigint: "<decimal>" }` and `-0` as
+//! `{ negativeZero: true }`: serde's untagged enums would take bytes for a
+//! string and cannot see the other two. Keys go back the same way, except that
+//! bytes go back as a plain `Uint8Array`.
 
-use deno_core::ToJsBuffer;
 use kv_engine::{decode_key, try_encode_key, KeyPart};
 use num_bigint::BigInt;
 use serde::{Deserialize, Serialize};
@@ -21,9 +22,7 @@ pub enum KeyPartArg {
     Boolean(bool),
     /// `number` other than `-0`.
     Number(f64),
-    /// A `Uint8Array` (or other `ArrayBufferView`'s bytes).
-    Bytes(serde_bytes::ByteBuf),
-    /// `bigint` or `-0`.
+    /// `Uint8Array`, `bigint` or `-0`.
     Tagged(TaggedPart),
 }
 
@@ -31,6 +30,7 @@ pub enum KeyPartArg {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TaggedPart {
+    bytes: Option<serde_bytes::ByteBuf>,
     bigint: Option<String>,
     negative_zero: Option<bool>,
 }
@@ -47,7 +47,9 @@ pub fn encode_key_arg(key: KeyArg) -> Result<Vec<u8>, KvError> {
             KeyPartArg::Boolean(true) => Ok(KeyPart::True),
             KeyPartArg::Boolean(false) => Ok(KeyPart::False),
             KeyPartArg::Number(n) => Ok(KeyPart::Float(n)),
-            KeyPartArg::Bytes(b) => Ok(KeyPart::Bytes(b.into_vec())),
+            KeyPartArg::Tagged(TaggedPart {
+                bytes: Some(bytes), ..
+            }) => Ok(KeyPart::Bytes(bytes.into_vec())),
             KeyPartArg::Tagged(TaggedPart {
                 bigint: Some(digits),
                 ..
@@ -77,14 +79,14 @@ pub enum KeyPartOut {
     Boolean(bool),
     /// `number` (the shim turns `{ negativeZero: true }` back into `-0`).
     Number(f64),
-    /// `Uint8Array`.
-    Bytes(ToJsBuffer),
+    /// `Uint8Array` (serde_v8 turns serialized bytes into one).
+    Bytes(serde_bytes::ByteBuf),
     /// `bigint` or `-0`, rebuilt by the shim.
     Tagged(TaggedPartOut),
 }
 
 /// The key parts serde cannot carry directly, on their way out.
-#[derive(Serialize)]
+#[derive(Serialize, Default)]
 #[serde(rename_all = "camelCase")]
 pub struct TaggedPartOut {
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -104,15 +106,15 @@ pub fn decode_key_out(bytes: &[u8]) -> Result<Vec<KeyPartOut>, KvError> {
             KeyPart::False => KeyPartOut::Boolean(false),
             KeyPart::Float(n) if n == 0.0 && n.is_sign_negative() => {
                 KeyPartOut::Tagged(TaggedPartOut {
-                    bigint: None,
                     negative_zero: Some(true),
+                    ..Default::default()
                 })
             }
             KeyPart::Float(n) => KeyPartOut::Number(n),
-            KeyPart::Bytes(b) => KeyPartOut::Bytes(b.into()),
+            KeyPart::Bytes(b) => KeyPartOut::Bytes(serde_bytes::ByteBuf::from(b)),
             KeyPart::Int(i) => KeyPartOut::Tagged(TaggedPartOut {
                 bigint: Some(i.to_string()),
-                negative_zero: None,
+                ..Default::default()
             }),
         })
         .collect())

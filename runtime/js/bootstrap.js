@@ -245,6 +245,11 @@ for (const [name, value] of Object.entries(denoNs)) {
 // The hooks `kvrt test` drives from Rust; each resolves to "has anything failed".
 const results = [];
 define(globalThis, Symbol.for("kvrt.testRunner"), {
+  // One macrotask turn, so that an error a module's evaluation left pending
+  // surfaces before its tests run.
+  settle() {
+    return new Promise((resolve) => setTimeout(() => resolve(false), 0));
+  },
   async runFile(options) {
     const result = await testRunner.runTests(options);
     results.push(result);

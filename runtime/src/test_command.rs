@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use deno_core::error::CoreError;
+use deno_core::error::{CoreError, CoreErrorKind};
 use deno_core::{JsRuntime, ModuleSpecifier, PollEventLoopOptions};
 
 use crate::worker::create_runtime;
@@ -19,13 +19,17 @@ pub struct TestOptions {
     pub fail_fast: bool,
 }
 
-/// Formats an error the way `deno` reports an uncaught one.
+/// Formats an error the way `deno` reports an uncaught one: a JavaScript
+/// exception that escaped a module or the event loop is
+/// `error: Uncaught (in promise) <name>: <message>` followed by its stack.
 pub fn format_error(err: &CoreError) -> String {
     let text = err.to_string();
-    if text.starts_with("error:") {
-        text
-    } else {
-        format!("error: {text}")
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    match &*err.0 {
+        CoreErrorKind::Js(_) if !text.starts_with("Uncaught") => {
+            format!("error: Uncaught (in promise) {text}")
+        }
+        _ => format!("error: {text}"),
     }
 }
 
@@ -127,37 +131,41 @@ async fn run_all(files: &[PathBuf], options: &TestOptions) -> Result<bool, CoreE
     };
     let mut runtime = create_runtime(first, Vec::new())?;
     let cwd = std::env::current_dir().unwrap_or_default();
+    let filter = options
+        .filter
+        .as_deref()
+        .map(json_string)
+        .unwrap_or_else(|| "undefined".to_string());
     for (file, specifier) in files.iter().zip(&specifiers) {
         let label = file
             .strip_prefix(&cwd)
             .map(|p| p.display().to_string())
             .unwrap_or_else(|_| specifier.to_string());
         let label_json = json_string(&label);
-        if let Err(err) = load_module(&mut runtime, specifier).await {
-            let message = json_string(&format_error(&err));
-            call_runner(
-                &mut runtime,
-                &format!("recordLoadError({label_json}, {message})"),
-            )
-            .await?;
-            if options.fail_fast {
-                break;
+        let run_file = format!(
+            "runFile({{ fileLabel: {label_json}, filter: {filter}, failFast: {} }})",
+            options.fail_fast
+        );
+        let outcome = match load_module(&mut runtime, specifier).await {
+            Ok(()) => match call_runner(&mut runtime, "settle()").await {
+                Ok(_) => call_runner(&mut runtime, &run_file).await,
+                Err(err) => Err(err),
+            },
+            Err(err) => Err(err),
+        };
+        let failed = match outcome {
+            Ok(failed) => failed,
+            // An error no test caught (top-level code, a dangling promise or
+            // timer): the file counts as failed, like in `deno test`.
+            Err(err) => {
+                let message = json_string(&format_error(&err));
+                call_runner(
+                    &mut runtime,
+                    &format!("recordLoadError({label_json}, {message})"),
+                )
+                .await?
             }
-            continue;
-        }
-        let filter = options
-            .filter
-            .as_deref()
-            .map(json_string)
-            .unwrap_or_else(|| "undefined".to_string());
-        let failed = call_runner(
-            &mut runtime,
-            &format!(
-                "runFile({{ fileLabel: {label_json}, filter: {filter}, failFast: {} }})",
-                options.fail_fast
-            ),
-        )
-        .await?;
+        };
         if failed && options.fail_fast {
             break;
         }

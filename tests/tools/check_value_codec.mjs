@@ -194,8 +194,9 @@ for (const vec of vectors) {
   } catch (e) {
     ours = `threw ${e}`;
   }
-  if (vec.known_mismatch !== undefined) {
-    if (ours !== vec.hex) knownStillDiffer++;
+  const known = vec.known_mismatch !== undefined && ours !== vec.hex;
+  if (known) {
+    knownStillDiffer++;
   } else if (ours !== vec.hex) {
     fail(vec.name, `bytes ${diffAt(vec.hex, ours)}`);
   }
@@ -209,11 +210,11 @@ for (const vec of vectors) {
   for (let n = 0; n < bytes.length; n++) {
     if (n !== bufferPrefix) mustThrow(`${vec.name} truncated to ${n}`, bytes.subarray(0, n));
   }
-  if (failures === before) passed++;
+  if (failures === before && !known) passed++;
 }
 console.log(
-  `vectors: ${passed}/${vectors.length} pass, ${skipped} skipped (engine lacks a type), ` +
-    `${knownStillDiffer} known V8-internal mismatches`,
+  `vectors: ${passed}/${vectors.length} exact, ${knownStillDiffer} known V8-internal mismatches ` +
+    `(round trip still checked), ${skipped} skipped on this engine`,
 );
 
 // ---- 2. older format versions ----
@@ -335,7 +336,9 @@ function valueSrc(depth) {
         const len = int(5);
         const off = int(3) * size;
         const extra = int(3) * size;
-        const resizable = rand() < 0.2 ? `, { maxByteLength: ${off + len * size + extra + int(3) * size} }` : "";
+        // room to grow by an element: an empty view on a buffer at its maximum
+        // size has no observable length-tracking state
+        const resizable = rand() < 0.2 ? `, { maxByteLength: ${off + len * size + extra + (1 + int(3)) * size} }` : "";
         const tracking = resizable && rand() < 0.5;
         const buf = `new Uint8Array(${off + len * size + extra}).map((_, i) => i * 37).buffer`;
         const b = resizable ? `(() => { const b = new ArrayBuffer(${off + len * size + extra}${resizable}); new Uint8Array(b).set(new Uint8Array(${buf})); return b; })()` : buf;
@@ -358,19 +361,25 @@ function valueSrc(depth) {
     }
     case 2:
     case 3: { // object literal whose first key is unique, so no hidden class is shared between cases
+      // (keys are distinct too: a double overwritten by an integer stays a double field)
       const parts = [`u${unique++}: ${rand() < 0.5 ? numberSrc(false) : stringSrc()}`];
-      for (let i = int(5); i > 0; i--) parts.push(`[${keySrc()}]: ${valueSrc(depth - 1)}`);
+      const used = new Set();
+      for (let i = int(5); i > 0; i--) {
+        const key = keySrc();
+        if (!used.has(key)) parts.push(`[${key}]: ${valueSrc(depth - 1)}`);
+        used.add(key);
+      }
       return `({ ${parts.join(", ")} })`;
     }
-    case 4: { // .set() rather than [k, v] pairs: a pair literal may box numbers as doubles
+    case 4: { // .set()/.add(), not from an array literal, which may box numbers as doubles
       let src = "new Map()";
       for (let i = int(4); i > 0; i--) src += `.set(${valueSrc(depth - 1)}, ${valueSrc(depth - 1)})`;
       return src;
     }
     case 5: {
-      const parts = [];
-      for (let i = int(4); i > 0; i--) parts.push(valueSrc(depth - 1));
-      return `new Set([${parts.join(", ")}])`;
+      let src = "new Set()";
+      for (let i = int(4); i > 0; i--) src += `.add(${valueSrc(depth - 1)})`;
+      return src;
     }
     default: { // sharing and cycles
       const inner = valueSrc(depth - 1);
@@ -413,6 +422,8 @@ try {
   for (let i = 0; i < FUZZ_ITERATIONS && failures - before < 10; i++) {
     const src = valueSrc(4);
     const value = evalGlobal(src);
+    // the host first: V8's optimized code for our reads may turn a packed array holey
+    const host = differential ? hostSerialize(value) : null;
     let bytes;
     try {
       bytes = serializeValue(value);
@@ -421,7 +432,6 @@ try {
       continue;
     }
     if (differential) {
-      const host = hostSerialize(value);
       // same bytes after the version header (format 15 writes an error's cause
       // before its stack; the fuzz never gives an error both)
       if (hex(host.subarray(2)) === hex(bytes.subarray(2))) compared++;

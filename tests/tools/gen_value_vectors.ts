@@ -91,9 +91,16 @@ const VECTORS: Vector[] = [
   { name: "array extra props", js: '(() => { const a = [1, 2]; a.x = 5; a["-1"] = "n"; return a; })()' },
   { name: "array sparse big index", js: '(() => { const a = []; a[5] = 1; a[3000000000] = 2; a.x = 1; return a; })()' },
   { name: "array sparse extra props", js: '(() => { const a = [1, , "x"]; a.p = [a.length]; return a; })()' },
+  { name: "array of undefined", js: "Array.from({ length: 3 })" },
+  { name: "array undefined only", js: "[undefined]" },
+  { name: "array smi and undefined", js: "[1, undefined, -7]" },
+  { name: "array double and undefined", js: "[1.5, undefined, 2]" },
+  { name: "array pushed undefined", js: "(() => { const a = []; a.push(undefined); return a; })()" },
+  { name: "array undefined and string", js: '["a", undefined]' },
+  { name: "array undefined and null", js: "[undefined, null]" },
   {
     name: "array holey but full",
-    js: "Array.from({ length: 3 })",
+    js: "(() => { const a = new Array(3); a[0] = 1; a[1] = 2; a[2] = 3; return a; })()",
     known_mismatch: "holey elements kind with no actual hole: V8 picks the sparse form",
   },
   {

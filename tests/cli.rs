@@ -1,0 +1,224 @@
+//! The `kvrt` command line, driven as a user would: `kvrt run` on scripts
+//! and `kvrt test` on fixture suites, checking output and exit codes.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn workspace() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("runtime/ has a parent")
+        .to_path_buf()
+}
+
+fn kvrt(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvrt"))
+        .args(args)
+        .current_dir(workspace())
+        .env("KVRT_DIR", std::env::temp_dir().join("kvrt-cli-tests"))
+        .output()
+        .expect("kvrt runs")
+}
+
+fn text(output: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn run_passes_args_and_exit_code() {
+    let out = kvrt(&[
+        "run",
+        "tests/fixtures/scripts/args_exit.ts",
+        "a",
+        "-b",
+        "--c",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(stdout, "[\"a\",\"-b\",\"--c\"]\ntrue\n");
+    assert_eq!(out.status.code(), Some(3));
+}
+
+#[test]
+fn run_reports_uncaught_errors() {
+    let out = kvrt(&["run", "tests/fixtures/scripts/throws.ts"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("error: Uncaught (in promise) Error: boom from script"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("throws.ts:3:9"), "{stderr}");
+
+    let out = kvrt(&["run", "tests/fixtures/scripts/rejects.ts"]);
+    let (_, stderr) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stderr.starts_with("error: Uncaught (in promise) TypeError: rejected later"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn run_reports_bad_modules_without_panicking() {
+    for (script, expected) in [
+        (
+            "tests/fixtures/scripts/syntax_error.ts",
+            "SyntaxError: Expression expected",
+        ),
+        ("tests/fixtures/scripts/bad_import.ts", "Module not found"),
+        ("tests/fixtures/scripts/missing.ts", "Module not found"),
+    ] {
+        let out = kvrt(&["run", script]);
+        let (_, stderr) = text(&out);
+        assert_eq!(out.status.code(), Some(1), "{script}");
+        assert!(stderr.starts_with("error: "), "{script}: {stderr}");
+        assert!(stderr.contains(expected), "{script}: {stderr}");
+        assert!(!stderr.contains("panicked"), "{script}: {stderr}");
+    }
+}
+
+#[test]
+fn help_and_version() {
+    let out = kvrt(&["--version"]);
+    assert!(text(&out).0.starts_with("kvrt "));
+    assert!(out.status.success());
+    for args in [&["--help"][..], &["run", "--help"], &["test", "--help"]] {
+        let out = kvrt(args);
+        assert!(out.status.success(), "{args:?}");
+        assert!(text(&out).0.contains("Usage: kvrt"), "{args:?}");
+    }
+    let out = kvrt(&["frobnicate"]);
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn test_reports_pass_fail_ignore_and_steps() {
+    let out = kvrt(&["test", "tests/fixtures/runner/mixed.ts"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    for line in [
+        "running 8 tests from tests/fixtures/runner/mixed.ts",
+        "fails ... FAILED (",
+        "ignored ... ignored (",
+        "ignored too ... ignored (",
+        "  inner ok ... ok (",
+        "    deep ... ok (",
+        "  bad step ... FAILED (",
+        "failing step ... FAILED (due to 1 failed step) (",
+        " ERRORS ",
+        " FAILURES ",
+        "FAILED | 4 passed (3 steps) | 2 failed (1 step) | 2 ignored (",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in:\n{stdout}");
+    }
+    assert!(stdout.contains("Values are not equal."), "{stdout}");
+    assert!(stdout.contains("step broke"), "{stdout}");
+    assert!(stdout.ends_with("4 passed, 2 failed\n"), "{stdout}");
+}
+
+#[test]
+fn test_all_passing_exits_zero() {
+    let out = kvrt(&["test", "tests/fixtures/runner/all_pass.ts"]);
+    let (stdout, _) = text(&out);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.contains("ok | 3 passed | 0 failed ("), "{stdout}");
+    assert!(stdout.ends_with("3 passed, 0 failed\n"), "{stdout}");
+}
+
+#[test]
+fn test_filter_by_text_and_regex() {
+    let out = kvrt(&[
+        "test",
+        "--filter",
+        "alpha",
+        "tests/fixtures/runner/all_pass.ts",
+    ]);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("alpha one ... ok"), "{stdout}");
+    assert!(!stdout.contains("beta ..."), "{stdout}");
+    assert!(
+        stdout.contains("2 passed | 0 failed | 1 filtered out"),
+        "{stdout}"
+    );
+
+    let out = kvrt(&[
+        "test",
+        "--filter",
+        "/^b/",
+        "tests/fixtures/runner/all_pass.ts",
+    ]);
+    let (stdout, _) = text(&out);
+    assert!(stdout.contains("beta ... ok"), "{stdout}");
+    assert!(!stdout.contains("alpha one"), "{stdout}");
+}
+
+#[test]
+fn test_only_runs_only_and_fails_the_run() {
+    let out = kvrt(&["test", "tests/fixtures/runner/only.ts"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("only this ... ok"), "{stdout}");
+    assert!(!stdout.contains("not run"), "{stdout}");
+    assert!(
+        stdout.contains("error: Test failed because the \"only\" option was used"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn test_fail_fast_stops_after_first_failure() {
+    let out = kvrt(&["test", "--fail-fast", "tests/fixtures/runner/mixed.ts"]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stdout.contains("fails ... FAILED"), "{stdout}");
+    assert!(!stdout.contains("namedFunction ..."), "{stdout}");
+}
+
+#[test]
+fn test_uncaught_module_error_fails_that_file_only() {
+    let out = kvrt(&[
+        "test",
+        "tests/fixtures/runner/load_error.ts",
+        "tests/fixtures/runner/all_pass.ts",
+    ]);
+    let (stdout, _) = text(&out);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        stdout.contains("Uncaught error from tests/fixtures/runner/load_error.ts FAILED"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("module exploded"), "{stdout}");
+    assert!(stdout.ends_with("3 passed, 1 failed\n"), "{stdout}");
+}
+
+#[test]
+fn test_discovers_test_files_in_directories() {
+    let dir = tempdir();
+    std::fs::create_dir_all(dir.join("sub")).expect("mkdir");
+    for (name, body) in [
+        ("a_test.ts", "Deno.test('a', () => {});"),
+        ("sub/b.test.js", "Deno.test('b', () => {});"),
+        ("sub/test.mjs", "Deno.test('c', () => {});"),
+        ("helper.ts", "throw new Error('not a test file');"),
+    ] {
+        std::fs::write(dir.join(name), body).expect("write fixture");
+    }
+    let out = kvrt(&["test", dir.to_str().expect("utf-8 path")]);
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{stdout}{stderr}");
+    assert!(stdout.ends_with("3 passed, 0 failed\n"), "{stdout}");
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+fn tempdir() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "kvrt-cli-{}-{:?}",
+        std::process::id(),
+        std::time::SystemTime::now()
+    ));
+    std::fs::create_dir_all(&dir).expect("create temp dir");
+    dir
+}
