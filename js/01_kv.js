@@ -163,7 +163,7 @@ function mutationToOp(key, type, value, expireIn) {
   return {
     key: parts,
     type,
-    value: value === undefined ? null : encodeValue(value),
+    value: type === "delete" ? null : encodeValue(value),
     expireIn: expireIn ?? null,
     appendVersionstamp,
   };
@@ -230,13 +230,14 @@ class AtomicOperation {
       const { key, type, value, expireIn } = mutation;
       switch (type) {
         case "delete":
-          if (value !== undefined) throw new TypeError("Invalid mutation 'delete' with value");
+          // Deno tests truthiness here: `value: 0` or `null` is accepted.
+          if (value) throw new TypeError("Invalid mutation 'delete' with value");
           break;
         case "set":
         case "sum":
         case "min":
         case "max":
-          if (!("value" in mutation) || value === undefined) {
+          if (!("value" in mutation)) {
             throw new TypeError(`Invalid mutation '${type}' without value`);
           }
           break;

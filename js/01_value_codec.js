@@ -328,30 +328,29 @@ function writeEnd(tag, count, length) {
   if (length >= 0) writeVarint(length);
 }
 
-// V8 writes packed arrays densely (`A`) and holey ones sparsely (`a`). Since
-// V8 15 an array holding only numbers and undefined is holey (undefined lives
-// in double elements), so it is sparse too. A packed array of numbers with
+// V8 writes packed arrays densely (`A`) and holey ones sparsely (`a`). The
+// elements kind is history, not content; this follows an array built in
+// index order (push, literals of computed values): V8 >= 15 keeps undefined
+// in (holey) double elements, so an undefined met while every earlier element
+// was a number makes the array holey for good. A packed array of numbers with
 // any non-Smi has double elements: all written as `N`.
 function writeArray(a) {
   const length = a.length;
   const keys = objectKeys(a);
-  let dense = keys.length >= length;
-  let onlyNumeric = true; // numbers and undefined
-  let anyUndefined = false;
+  let sparse = keys.length < length;
+  let onlyNumbers = true;
   let anyDouble = false;
-  for (let i = 0; dense && i < length; i++) {
+  for (let i = 0; !sparse && i < length; i++) {
     const e = a[i];
     if (typeof e === "number") {
       if (!anyDouble && ((e | 0) !== e || (e === 0 && 1 / e < 0))) anyDouble = true;
-    } else if (e === undefined) {
-      if (!(i in a)) dense = false;
-      anyUndefined = true;
     } else {
-      onlyNumeric = false;
+      if (e === undefined && (onlyNumbers || !(i in a))) sparse = true;
+      onlyNumbers = false;
     }
   }
   need(6);
-  if (!dense || (anyUndefined && onlyNumeric)) {
+  if (sparse) {
     buf[pos++] = 0x61; // 'a'
     writeVarint(length);
     writeEnd(0x40, writeProperties(a, keys, 0), length); // '@'
@@ -359,7 +358,7 @@ function writeArray(a) {
   }
   buf[pos++] = 0x41; // 'A'
   writeVarint(length);
-  if (onlyNumeric && anyDouble) {
+  if (onlyNumbers && anyDouble) {
     for (let i = 0; i < length; i++) writeDouble(0x4e, a[i]);
   } else {
     for (let i = 0; i < length; i++) writeValue(a[i]);
