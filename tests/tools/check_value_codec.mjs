@@ -385,6 +385,7 @@ function valueSrc(depth) {
     }
     default: { // sharing and cycles
       const inner = valueSrc(depth - 1);
+      if (inner === "undefined" && !undefinedIsHoley) return inner;
       return pick([
         `(() => { const s = ${inner}; return [s, { s }]; })()`,
         `(() => { const o = { u${unique++}: ${inner} }; o.self = o; return o; })()`,
