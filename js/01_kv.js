@@ -5,9 +5,13 @@
 import { core } from "ext:core/mod.js";
 import {
   op_kv_atomic_write,
+  op_kv_dequeue_next_message,
   op_kv_encode_cursor,
+  op_kv_finish_dequeued_message,
   op_kv_open,
   op_kv_snapshot_read,
+  op_kv_watch_next,
+  op_kv_watch_open,
 } from "ext:core/ops";
 import { deserializeValue, serializeValue } from "ext:kv_ext/01_value_codec.js";
 
@@ -401,9 +405,15 @@ function validatePositiveInteger(value, message) {
   }
 }
 
+/** `ReadableStream`, from deno_web (loaded on first use). */
+function readableStream() {
+  return core.loadExtScript("ext:deno_web/06_streams.js").ReadableStream;
+}
+
 /** `Deno.Kv`: a handle to an open database. */
 class Kv {
   #rid;
+  #closed = false;
 
   constructor(rid, key) {
     if (key !== constructKey) {
@@ -491,12 +501,74 @@ class Kv {
     return { ok: true, versionstamp };
   }
 
+  /** Delivers queue messages to `handler` until the database closes. */
+  async listenQueue(handler) {
+    if (this.#closed) throw new Error("Queue already closed");
+    const rid = this.#rid;
+    while (true) {
+      const next = await op_kv_dequeue_next_message(rid);
+      if (next === null) break;
+      deliver(rid, handler, next);
+    }
+  }
+
+  /** A stream of the entries of `keys`: the current state, then one chunk
+   * per change (every commit with `raw`). */
+  watch(keys, options = {}) {
+    if (keys.length > 10) throw new TypeError("Too many keys (max 10)");
+    const raw = !!options.raw;
+    const opKeys = keys.map(readKey);
+    const rid = this.#rid;
+    const watchRid = op_kv_watch_open();
+    let last = null;
+    const ReadableStream = readableStream();
+    return new ReadableStream({
+      async pull(controller) {
+        let entries;
+        try {
+          entries = await op_kv_watch_next(rid, watchRid, opKeys, last, raw);
+        } catch (error) {
+          core.tryClose(watchRid);
+          controller.error(error);
+          return;
+        }
+        if (entries === null) {
+          core.tryClose(watchRid);
+          controller.close();
+          return;
+        }
+        last = entries.map((entry) => entry?.versionstamp ?? null);
+        controller.enqueue(entries.map((entry, i) => entryOf(keys[i], entry ?? undefined)));
+      },
+      cancel() {
+        core.tryClose(watchRid);
+      },
+    });
+  }
+
   close() {
     core.close(this.#rid);
+    this.#closed = true;
   }
 
   [Symbol.dispose]() {
     core.tryClose(this.#rid);
+    this.#closed = true;
+  }
+}
+
+/** Runs the queue handler on one message, then settles the message. */
+async function deliver(rid, handler, { payload, id }) {
+  let success = false;
+  try {
+    const result = handler(deserializeValue(payload));
+    if (result && typeof result.then === "function") await result;
+    success = true;
+  } catch (error) {
+    console.error("Exception in queue handler", error);
+  } finally {
+    // After close the message stays leased and is redelivered later.
+    await op_kv_finish_dequeued_message(rid, id, success).catch(() => {});
   }
 }
 

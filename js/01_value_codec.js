@@ -62,41 +62,44 @@ const K_PLAIN = 0, K_MAP = 1, K_SET = 2, K_DATE = 3, K_REGEXP = 4, K_AB = 5,
   K_NUMBER = 6, K_STRING = 7, K_BOOLEAN = 8, K_BIGINT = 9, K_ERROR = 10,
   K_REJECT = 11, K_SAB = 12;
 const BRAND_TOKEN = {};
-const PROTO_KIND = new Map();
-const BRANDS = [];
-function kind(ctor, k, brand) {
-  if (ctor !== undefined) {
-    PROTO_KIND.set(ctor.prototype, k);
-    BRANDS.push([ctor.prototype, brand]);
-  }
+// Object.prototype.toString builtin tags that come from internal slots.
+const TAG_PROTO = new Map([
+  ["[object Date]", Date.prototype], ["[object RegExp]", RegExp.prototype],
+  ["[object Error]", Error.prototype], ["[object Boolean]", Boolean.prototype],
+  ["[object Number]", Number.prototype], ["[object String]", String.prototype],
+]);
+const PROTO_KIND = new Map(); // prototype -> kind
+const BRAND_OF = new Map(); // prototype -> function that throws unless `this` is one
+function kind(proto, k, brand) {
+  PROTO_KIND.set(proto, k);
+  BRAND_OF.set(proto, brand);
 }
-kind(Object, K_PLAIN, undefined);
-kind(Map, K_MAP, mapSize);
-kind(Set, K_SET, setSize);
-kind(Date, K_DATE, Date.prototype.getTime);
-kind(RegExp, K_REGEXP, reSource);
-kind(ArrayBuffer, K_AB, abByteLength);
-kind(Number, K_NUMBER, Number.prototype.valueOf);
-kind(String, K_STRING, String.prototype.valueOf);
-kind(Boolean, K_BOOLEAN, Boolean.prototype.valueOf);
-kind(BigInt, K_BIGINT, BigInt.prototype.valueOf);
-kind(Error, K_ERROR, function () {
+kind(ObjectProto, K_PLAIN, undefined);
+kind(Map.prototype, K_MAP, mapSize);
+kind(Set.prototype, K_SET, setSize);
+kind(Date.prototype, K_DATE, Date.prototype.getTime);
+kind(RegExp.prototype, K_REGEXP, reSource);
+kind(ArrayBuffer.prototype, K_AB, abByteLength);
+kind(Number.prototype, K_NUMBER, Number.prototype.valueOf);
+kind(String.prototype, K_STRING, String.prototype.valueOf);
+kind(Boolean.prototype, K_BOOLEAN, Boolean.prototype.valueOf);
+kind(BigInt.prototype, K_BIGINT, BigInt.prototype.valueOf);
+kind(Error.prototype, K_ERROR, function () {
   if (objToString.call(this) !== "[object Error]") throw new TypeError("not an Error");
 });
-kind(Symbol, K_REJECT, Symbol.prototype.valueOf);
+kind(Symbol.prototype, K_REJECT, Symbol.prototype.valueOf);
 // No side-effect-free brand check exists for these: the prototype decides.
 const anyBrand = function () {};
-kind(Promise, K_REJECT, anyBrand);
-kind({ prototype: getProto(getProto([][Symbol.iterator]())) }, K_REJECT, anyBrand); // generators, iterators
-kind({ prototype: getProto(getProto((async function* () {}).prototype)) }, K_REJECT, anyBrand);
-kind(globalThis.WeakMap, K_REJECT, globalThis.WeakMap && WeakMap.prototype.has);
-kind(globalThis.WeakSet, K_REJECT, globalThis.WeakSet && WeakSet.prototype.has);
-kind(globalThis.WeakRef, K_REJECT, globalThis.WeakRef && WeakRef.prototype.deref);
-kind(globalThis.FinalizationRegistry, K_REJECT,
-  globalThis.FinalizationRegistry && FinalizationRegistry.prototype.unregister);
-kind(globalThis.SharedArrayBuffer, K_SAB,
-  globalThis.SharedArrayBuffer && getter(SharedArrayBuffer.prototype, "byteLength"));
-const BRAND_OF = new Map(BRANDS);
+kind(Promise.prototype, K_REJECT, anyBrand);
+kind(getProto(getProto([][Symbol.iterator]())), K_REJECT, anyBrand); // iterators, generators
+kind(getProto(getProto((async function* () {}).prototype)), K_REJECT, anyBrand); // async ones
+for (const [name, k, brand] of [
+  ["WeakMap", K_REJECT, "has"], ["WeakSet", K_REJECT, "has"], ["WeakRef", K_REJECT, "deref"],
+  ["FinalizationRegistry", K_REJECT, "unregister"], ["SharedArrayBuffer", K_SAB, "byteLength"],
+]) {
+  const ctor = globalThis[name];
+  if (typeof ctor === "function") kind(ctor.prototype, k, getter(ctor.prototype, brand) || ctor.prototype[brand]);
+}
 
 // ArrayBufferView subtags: [typed array name, V8 tag, element size].
 const VIEWS = [
@@ -114,16 +117,14 @@ for (const [name, tag, size] of VIEWS) {
 const DATA_VIEW_TAG = 0x3f;
 
 const ERROR_CTOR = []; // error prototype subtag -> constructor
-ERROR_CTOR[0x45] = EvalError;
-ERROR_CTOR[0x52] = RangeError;
-ERROR_CTOR[0x46] = ReferenceError;
-ERROR_CTOR[0x53] = SyntaxError;
-ERROR_CTOR[0x54] = TypeError;
-ERROR_CTOR[0x55] = URIError;
-const ERROR_TAG = new Map([
-  ["EvalError", 0x45], ["RangeError", 0x52], ["ReferenceError", 0x46],
-  ["SyntaxError", 0x53], ["TypeError", 0x54], ["URIError", 0x55],
-]);
+const ERROR_TAG = new Map(); // error name -> prototype subtag
+for (const [ctor, tag] of [
+  [EvalError, 0x45], [RangeError, 0x52], [ReferenceError, 0x46],
+  [SyntaxError, 0x53], [TypeError, 0x54], [URIError, 0x55],
+]) {
+  ERROR_CTOR[tag] = ctor;
+  ERROR_TAG.set(ctor.name, tag);
+}
 
 // ---------------------------------------------------------------- writer ----
 
@@ -134,15 +135,17 @@ let ids = null; // Map receiver -> id
 let nextId = 0;
 let writing = false;
 
+// Reserve n more bytes (hot paths inline the test and call grow directly).
 function need(n) {
-  if (pos + n > buf.length) {
-    let cap = buf.length * 2;
-    while (cap < pos + n) cap *= 2;
-    const nb = new Uint8Array(cap);
-    nb.set(buf.subarray(0, pos));
-    buf = nb;
-    dv = new DataView(nb.buffer);
-  }
+  if (pos + n > buf.length) grow(n);
+}
+function grow(n) {
+  let cap = buf.length * 2;
+  while (cap < pos + n) cap *= 2;
+  const nb = new Uint8Array(cap);
+  nb.set(buf.subarray(0, pos));
+  buf = nb;
+  dv = new DataView(nb.buffer);
 }
 
 // Unsigned LEB128 of a uint32; caller reserved 5 bytes.
@@ -190,7 +193,7 @@ function writeValue(v) {
   switch (typeof v) {
     case "number":
       if ((v | 0) === v && (v !== 0 || 1 / v > 0)) {
-        need(6);
+        if (pos + 6 > buf.length) grow(6);
         buf[pos++] = 0x49; // 'I'
         writeVarint(((v << 1) ^ (v >> 31)) >>> 0);
       } else {
@@ -247,10 +250,11 @@ function varintSize(u) {
 // preceded by a `\0` padding tag when needed to 2-align the character data.
 function writeString(s) {
   const n = s.length;
-  need(2 * n + 12);
+  if (pos + 2 * n + 12 > buf.length) grow(2 * n + 12);
   const start = pos;
   buf[pos++] = 0x22;
-  writeVarint(n);
+  if (n < 0x80) buf[pos++] = n;
+  else writeVarint(n);
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
     if (c > 0xff) {
@@ -366,29 +370,41 @@ function writeArray(a) {
   writeEnd(0x24, writeProperties(a, keys, length), length); // '$'
 }
 
+// Brand-checks v against a known prototype: its kind (leaving the brand
+// call's result in brandValue), or K_PLAIN when v is not really one.
+let brandValue;
+function brandKind(v, proto) {
+  try {
+    brandValue = BRAND_OF.get(proto).call(v, BRAND_TOKEN);
+    return PROTO_KIND.get(proto);
+  } catch (_) {
+    return K_PLAIN;
+  }
+}
+
 function writeReceiver(v) {
-  // Boolean/Number/String.prototype are themselves wrapper objects.
-  const wrapperProto = v === Boolean.prototype || v === Number.prototype || v === String.prototype;
   let k = K_PLAIN;
-  let inner;
-  for (let p = wrapperProto ? v : getProto(v); p !== null; p = getProto(p)) {
+  for (let p = getProto(v); p !== null; p = getProto(p)) {
     const found = PROTO_KIND.get(p);
     if (found === undefined) continue;
-    if (found !== K_PLAIN) {
-      try {
-        inner = BRAND_OF.get(p).call(v, BRAND_TOKEN);
-        k = found;
-      } catch (_) {
-        // not really an instance: an ordinary object
-      }
-    }
+    if (found !== K_PLAIN) k = brandKind(v, p);
     break;
   }
+  if (k === K_PLAIN) {
+    // Slots outlive a changed prototype; builtinTag also spots `arguments`
+    // (and Boolean/Number/String.prototype, which are wrappers themselves).
+    const tag = objToString.call(v);
+    if (tag !== "[object Object]") {
+      if (tag === "[object Arguments]") throw cloneError(v);
+      const proto = TAG_PROTO.get(tag);
+      if (proto !== undefined) k = brandKind(v, proto);
+    }
+    if (v === globalThis) throw cloneError(v);
+  }
+  const inner = brandValue;
+  brandValue = undefined;
   switch (k) {
     case K_PLAIN:
-      if (v === globalThis || (hasOwn.call(v, "callee") && objToString.call(v) === "[object Arguments]")) {
-        throw cloneError(v);
-      }
       need(1);
       buf[pos++] = 0x6f; // 'o'
       writeEnd(0x7b, writeProperties(v, objectKeys(v), 0), -1); // '{'
@@ -540,14 +556,14 @@ function writeView(view) {
 function writeError(e) {
   const message = getOwnDesc(e, "message");
   const cause = getOwnDesc(e, "cause");
-  const protoTag = ERROR_TAG.get("" + e.name);
+  const protoTag = ERROR_TAG.get(`${e.name}`);
   need(2);
   buf[pos++] = 0x72; // 'r'
   if (protoTag !== undefined) buf[pos++] = protoTag;
   if (message !== undefined && "value" in message) {
     need(1);
     buf[pos++] = 0x6d; // 'm'
-    writeString("" + message.value);
+    writeString(`${message.value}`);
   }
   const stack = e.stack;
   if (typeof stack === "string") {
@@ -636,6 +652,7 @@ function peekTag() {
 // uint32 LEB128, lenient like V8: bits past 32 are dropped and a sixth byte
 // ends the varint.
 function readVarint() {
+  if (rpos < rend && rb[rpos] < 0x80) return rb[rpos++];
   let r = 0;
   for (let shift = 0; shift < 35; shift += 7) {
     if (rpos >= rend) fail("unexpected end of data");
@@ -662,6 +679,7 @@ function readDouble() {
 }
 
 function codesToString(codes, start, end) {
+  if (end - start <= CHUNK) return fromCharCode.apply(null, codes.subarray(start, end));
   let s = "";
   for (let i = start; i < end; i += CHUNK) {
     s += fromCharCode.apply(null, codes.subarray(i, end - i > CHUNK ? i + CHUNK : end));
@@ -671,8 +689,18 @@ function codesToString(codes, start, end) {
 
 function readOneByteString() {
   const n = readLength();
+  const p = rpos;
   rpos += n;
-  return codesToString(rb, rpos - n, rpos);
+  switch (n) { // short keys: a direct call beats apply() on an interpreter
+    case 0: return "";
+    case 1: return fromCharCode(rb[p]);
+    case 2: return fromCharCode(rb[p], rb[p + 1]);
+    case 3: return fromCharCode(rb[p], rb[p + 1], rb[p + 2]);
+    case 4: return fromCharCode(rb[p], rb[p + 1], rb[p + 2], rb[p + 3]);
+    case 5: return fromCharCode(rb[p], rb[p + 1], rb[p + 2], rb[p + 3], rb[p + 4]);
+    case 6: return fromCharCode(rb[p], rb[p + 1], rb[p + 2], rb[p + 3], rb[p + 4], rb[p + 5]);
+    default: return codesToString(rb, p, rpos);
+  }
 }
 
 function readTwoByteString() {
@@ -758,6 +786,10 @@ function readBigIntBody() {
 
 function readProperties(o, endTag) {
   for (let count = 0; ; count++) {
+    if (rpos < rend && rb[rpos] === endTag) {
+      rpos++;
+      return count;
+    }
     if (peekTag() === endTag) {
       readTag();
       return count;
@@ -783,7 +815,8 @@ function readDenseArray() {
   const a = [];
   robjs.push(a);
   for (let i = 0; i < length; i++) {
-    if (peekTag() === 0x2d) readTag(); // '-': the hole
+    const t = rpos < rend ? rb[rpos] : -1;
+    if (t === 0x2d || (t === 0 && peekTag() === 0x2d)) readTag(); // '-': the hole
     else a[i] = readValue();
   }
   a.length = length;
@@ -922,30 +955,36 @@ function pushed(o) {
 }
 
 function readInner() {
-  switch (readTag()) {
-    case 0x5f: return undefined; // '_'
-    case 0x30: return null; // '0'
-    case 0x54: return true; // 'T'
-    case 0x46: return false; // 'F'
+  let tag = rpos < rend ? rb[rpos] : 0;
+  if (tag !== 0) rpos++;
+  else tag = readTag();
+  switch (tag) { // most frequent first: an interpreter tests cases in order
+    case 0x22: return readOneByteString(); // '"'
     case 0x49: { // 'I' zigzag int32
       const u = readVarint();
       return (u >>> 1) ^ -(u & 1);
     }
-    case 0x55: return readVarint(); // 'U'
+    case 0x6f: return readObject(); // 'o'
     case 0x4e: return readDouble(); // 'N'
-    case 0x5a: return readBigIntBody(); // 'Z'
-    case 0x22: return readOneByteString(); // '"'
+    case 0x41: return readDenseArray(); // 'A'
+    case 0x54: return true; // 'T'
+    case 0x46: return false; // 'F'
+    case 0x30: return null; // '0'
+    case 0x5f: return undefined; // '_'
     case 0x63: return readTwoByteString(); // 'c'
-    case 0x53: return readUtf8String(); // 'S'
     case 0x5e: { // '^'
       const o = robjs[readVarint()];
       if (o === undefined) fail("invalid object reference");
       return o;
     }
-    case 0x6f: return readObject(); // 'o'
-    case 0x41: return readDenseArray(); // 'A'
-    case 0x61: return readSparseArray(); // 'a'
     case 0x44: return pushed(new Date(readDouble())); // 'D'
+    case 0x61: return readSparseArray(); // 'a'
+    case 0x3b: return readCollection(true); // ';'
+    case 0x27: return readCollection(false); // '\''
+    case 0x5a: return readBigIntBody(); // 'Z'
+    case 0x42: return readArrayBuffer(false); // 'B'
+    case 0x55: return readVarint(); // 'U'
+    case 0x53: return readUtf8String(); // 'S'
     case 0x79: return pushed(new Boolean(true)); // 'y'
     case 0x78: return pushed(new Boolean(false)); // 'x'
     case 0x6e: return pushed(new Number(readDouble())); // 'n'
@@ -956,9 +995,6 @@ function readInner() {
       return (robjs[id] = new String(readString()));
     }
     case 0x52: return readRegExp(); // 'R'
-    case 0x3b: return readCollection(true); // ';'
-    case 0x27: return readCollection(false); // '\''
-    case 0x42: return readArrayBuffer(false); // 'B'
     case 0x7e: return readArrayBuffer(true); // '~'
     case 0x72: return readError(); // 'r'
     case 0x3f: // '?': object count to verify, ignored like V8 does
@@ -972,7 +1008,7 @@ function readInner() {
 // A value; an ArrayBuffer followed by `V` is the buffer of a view.
 function readValue() {
   const v = readInner();
-  if (peekTag() === 0x56 && v instanceof ArrayBuffer) {
+  if (rpos < rend && (rb[rpos] === 0x56 || rb[rpos] === 0) && peekTag() === 0x56 && v instanceof ArrayBuffer) {
     readTag();
     return readView(v);
   }

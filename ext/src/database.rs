@@ -2,6 +2,7 @@
 //! background work tied to it.
 
 use std::borrow::Cow;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use deno_core::{CancelHandle, Resource};
@@ -9,6 +10,8 @@ use kv_engine::Store;
 
 use crate::error::KvError;
 use crate::expiry::ExpiryCollector;
+use crate::queue::Leases;
+use crate::signal::CommitSignal;
 
 /// What `Deno.openKv` returns a resource id for.
 pub struct DatabaseResource {
@@ -16,8 +19,12 @@ pub struct DatabaseResource {
     pub store: Arc<Store>,
     /// Deletes expired entries in the background while the database is open.
     pub expiry: ExpiryCollector,
-    /// Cancelled when the database closes, ending pending background waits.
-    pub cancel: CancelHandle,
+    /// Announces this process's commits to watchers and queue listeners.
+    pub signal: Arc<CommitSignal>,
+    /// Queue messages whose handlers are running here, kept leased.
+    pub leases: Leases,
+    /// Cancelled when the database closes, ending pending waits.
+    pub cancel: Rc<CancelHandle>,
 }
 
 impl Resource for DatabaseResource {
@@ -25,9 +32,10 @@ impl Resource for DatabaseResource {
         "database".into()
     }
 
-    fn close(self: std::rc::Rc<Self>) {
+    fn close(self: Rc<Self>) {
         self.cancel.cancel();
         self.expiry.stop();
+        self.leases.release_all();
     }
 }
 

@@ -12,6 +12,8 @@ mod expiry;
 mod key_arg;
 mod location;
 mod ops;
+mod queue;
+mod signal;
 
 pub use location::default_database_dir;
 
@@ -33,6 +35,10 @@ deno_core::extension!(
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_encode_cursor,
         ops::write::op_kv_atomic_write,
+        ops::queue::op_kv_dequeue_next_message,
+        ops::queue::op_kv_finish_dequeued_message,
+        ops::watch::op_kv_watch_open,
+        ops::watch::op_kv_watch_next,
     ],
     esm_entry_point = "ext:kv_ext/00_install.js",
     esm = [dir "../js", "01_value_codec.js", "01_kv.js", "00_install.js"],

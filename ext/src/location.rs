@@ -49,6 +49,11 @@ pub fn resolve_location(path: Option<&str>, default_dir: &Path) -> Result<StoreL
     if path == ":memory:" {
         return Ok(StoreLocation::Memory);
     }
+    if path.starts_with("http://") || path.starts_with("https://") {
+        return Err(KvError::Type(
+            "Remote (KV Connect) databases are not supported by kvrt".into(),
+        ));
+    }
     if path.is_empty() {
         return Err(KvError::Type("Filename cannot be empty".into()));
     }

@@ -11,7 +11,6 @@ import { deserializeValue, serializeValue } from "../../js/01_value_codec.js";
 const vectors = JSON.parse(readFileSync(new URL("../value_codec_vectors.json", import.meta.url), "utf8"));
 const FUZZ_ITERATIONS = Number(process.argv[2] ?? 3000);
 const evalGlobal = eval;
-const toStr = Object.prototype.toString;
 
 const hex = (bytes) => Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
 const unhex = (s) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
@@ -40,6 +39,7 @@ function tagOf(v) {
   if (types.isBigIntObject(v)) return "BigInt";
   return "Object";
 }
+const reGetter = (name) => Object.getOwnPropertyDescriptor(RegExp.prototype, name).get;
 function equivalent(a, b, ab = new Map(), ba = new Map(), path = "$") {
   if (typeof a !== typeof b) throw new Error(`${path}: typeof ${typeof a} vs ${typeof b}`);
   if (typeof a !== "object" || a === null || b === null) {
@@ -68,18 +68,18 @@ function equivalent(a, b, ab = new Map(), ba = new Map(), path = "$") {
       for (const k of ka) equivalent(a[k], b[k], ab, ba, `${path}[${k}]`);
       return;
     }
-    case "Date":
-      same(a.getTime(), b.getTime(), "time");
+    case "Date": // (prototype methods: the original may have another prototype)
+      same(Date.prototype.getTime.call(a), b.getTime(), "time");
       return;
     case "RegExp":
-      same(a.source, b.source, "source");
-      same(a.flags, b.flags, "flags");
+      same(reGetter("source").call(a), b.source, "source");
+      same(reGetter("flags").call(a), b.flags, "flags");
       return;
     case "Number":
     case "String":
     case "Boolean":
     case "BigInt":
-      same(a.valueOf(), b.valueOf(), "boxed value");
+      same(globalThis[ta].prototype.valueOf.call(a), b.valueOf(), "boxed value");
       return;
     case "ArrayBuffer":
       same(hex(new Uint8Array(a)), hex(new Uint8Array(b)), "bytes");
@@ -387,7 +387,7 @@ function valueSrc(depth) {
       const inner = valueSrc(depth - 1);
       if (inner === "undefined" && !undefinedIsHoley) return inner;
       return pick([
-        `(() => { const s = ${inner}; return [s, { s }]; })()`,
+        `(() => { const s = ${inner}; return [s, { u${unique++}: s }]; })()`,
         `(() => { const o = { u${unique++}: ${inner} }; o.self = o; return o; })()`,
         `(() => { const e = new ${pick(["Error", "TypeError", "RangeError"])}(${stringSrc()}); e.stack = ${stringSrc()}; return [e, ${inner}]; })()`,
         `(() => { const e = new Error("c", { cause: ${inner} }); delete e.stack; return e; })()`,

@@ -73,6 +73,12 @@ const VECTORS: Vector[] = [
   { name: "object getter", js: "({ get g() { return 5; }, h: 1 })" },
   { name: "object non-enumerable and symbol", js: 'Object.defineProperty({ a: 1, [Symbol("s")]: 2 }, "b", { value: 2, enumerable: false })' },
   { name: "object prototype-only Map", js: "Object.create(Map.prototype)" },
+  { name: "object prototype-only Date", js: "Object.assign(Object.create(Date.prototype), { x: 1 })" },
+  { name: "object prototypes", js: "[Object.prototype, Map.prototype, TypeError.prototype, Date.prototype]" },
+  { name: "wrapper prototypes", js: "[Boolean.prototype, Number.prototype, String.prototype]" },
+  { name: "date re-prototyped", js: "Object.setPrototypeOf(new Date(3), Object.prototype)" },
+  { name: "error re-prototyped", js: '(() => { const e = new Error("m"); e.stack = "S"; return Object.setPrototypeOf(e, null); })()' },
+  { name: "date and regexp subclasses", js: '[new (class D extends Date {})(5), new (class R extends RegExp {})("a", "g")]' },
   // arrays
   { name: "array empty", js: "[]" },
   { name: "array smi", js: "[1, 2, 3]" },
@@ -208,7 +214,7 @@ const VECTORS: Vector[] = [
   { name: "reject generator", js: "(function* () {})()" },
   { name: "reject arguments", js: "(function () { return arguments; })(1, 2)" },
   { name: "reject shared array buffer", js: "new SharedArrayBuffer(4)" },
-  { name: "reject detached buffer", js: "(() => { const b = new ArrayBuffer(2); structuredClone(b, { transfer: [b] }); return [b]; })()" },
+  { name: "reject detached buffer", js: "(() => { const b = new ArrayBuffer(2); if (b.transfer) b.transfer(); else structuredClone(b, { transfer: [b] }); return [b]; })()" },
   { name: "reject out-of-bounds view", js: "(() => { const b = new ArrayBuffer(8, { maxByteLength: 8 }); const u = new Int8Array(b, 4, 2); b.resize(2); return { u }; })()" },
   { name: "reject out-of-bounds dataview", js: "(() => { const b = new ArrayBuffer(8, { maxByteLength: 8 }); const d = new DataView(b, 4, 2); b.resize(2); return { d }; })()" },
 ];

@@ -5,12 +5,14 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use deno_core::{op2, CancelHandle, OpState, ResourceId};
-use kv_engine::{Store, StoreLocation};
+use kv_engine::Store;
 
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::expiry::ExpiryCollector;
 use crate::location::resolve_location;
+use crate::queue::Leases;
+use crate::signal::signal_for;
 use crate::KvConfig;
 
 /// Opens (creating if needed) the database at `path` and returns its resource id.
@@ -22,21 +24,16 @@ pub async fn op_kv_open(
 ) -> Result<ResourceId, KvError> {
     let default_dir = state.borrow().borrow::<KvConfig>().default_dir.clone();
     let location = resolve_location(path.as_deref(), &default_dir)?;
-    if let StoreLocation::File(path) = &location {
-        if path.starts_with("http:") || path.starts_with("https:") {
-            return Err(KvError::Type(
-                "Remote (KV Connect) databases are not supported by kvrt".into(),
-            ));
-        }
-    }
     let store = tokio::task::spawn_blocking(move || Store::open(location))
         .await
         .map_err(|err| KvError::Generic(format!("database task failed: {err}")))??;
     let store = Arc::new(store);
     let resource = DatabaseResource {
         expiry: ExpiryCollector::start(store.clone()),
+        signal: signal_for(store.path()),
+        leases: Leases::default(),
         store,
-        cancel: CancelHandle::new(),
+        cancel: CancelHandle::new_rc(),
     };
     Ok(state.borrow_mut().resource_table.add(resource))
 }

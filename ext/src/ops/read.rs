@@ -98,19 +98,26 @@ fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
     Ok((range, true))
 }
 
+impl EntryOut {
+    /// Converts an engine entry, with its decoded key when given.
+    pub fn new(entry: Entry, key: Option<Vec<KeyPartOut>>) -> EntryOut {
+        let (encoding, value) = entry.value.to_encoded();
+        EntryOut {
+            key,
+            value: value.into(),
+            encoding,
+            versionstamp: entry.versionstamp.to_hex(),
+        }
+    }
+}
+
 fn entry_out(entry: Entry, with_key: bool) -> Result<EntryOut, KvError> {
     let key = if with_key {
         Some(decode_key_out(&entry.key)?)
     } else {
         None
     };
-    let (encoding, value) = entry.value.to_encoded();
-    Ok(EntryOut {
-        key,
-        value: value.into(),
-        encoding,
-        versionstamp: entry.versionstamp.to_hex(),
-    })
+    Ok(EntryOut::new(entry, key))
 }
 
 /// Reads `ranges` from database `rid`; returns the entries of each range.

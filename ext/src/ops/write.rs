@@ -237,10 +237,10 @@ pub async fn op_kv_atomic_write(
     #[serde] mutations: Vec<MutationArg>,
     #[serde] enqueues: Vec<EnqueueArg>,
 ) -> Result<Option<String>, KvError> {
-    let (store, expiry) = {
+    let (store, expiry, signal) = {
         let state = state.borrow();
         let db = state.resource_table.get::<DatabaseResource>(rid)?;
-        (db.store.clone(), db.expiry.clone())
+        (db.store.clone(), db.expiry.clone(), db.signal.clone())
     };
     if checks.len() > MAX_CHECKS {
         return Err(type_error(format!("Too many checks (max {MAX_CHECKS})")));
@@ -286,6 +286,7 @@ pub async fn op_kv_atomic_write(
     let Some(commit) = committed else {
         return Ok(None);
     };
+    signal.notify();
     if let Some(at) = earliest_expiry {
         expiry.schedule(at);
     }

@@ -1,0 +1,135 @@
+//! `kv.watch`: waits until watched keys change and returns their entries.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use deno_core::{op2, CancelFuture, CancelHandle, OpState, Resource, ResourceId};
+use kv_engine::limits::{MAX_READ_KEY_SIZE_BYTES, MAX_WATCHED_KEYS};
+use kv_engine::{ReadRange, Store};
+
+use crate::database::{now_ms, with_store, DatabaseResource};
+use crate::error::KvError;
+use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::ops::read::EntryOut;
+use crate::signal::POLL_INTERVAL;
+
+/// One `kv.watch` stream; closing it (stream cancelled) ends its wait.
+pub struct WatchResource {
+    cancel: Rc<CancelHandle>,
+}
+
+impl Resource for WatchResource {
+    fn name(&self) -> Cow<'_, str> {
+        "databaseWatcher".into()
+    }
+
+    fn close(self: Rc<Self>) {
+        self.cancel.cancel();
+    }
+}
+
+/// Starts a watch; returns the id to pass to `op_kv_watch_next` and to close.
+#[op2(fast)]
+#[smi]
+pub fn op_kv_watch_open(state: &mut OpState) -> ResourceId {
+    state.resource_table.add(WatchResource {
+        cancel: CancelHandle::new_rc(),
+    })
+}
+
+/// The current entries of the watched keys (`None` for a missing key) and
+/// their versionstamps.
+type Snapshot = (Vec<Option<EntryOut>>, Vec<Option<String>>);
+
+fn read_snapshot(store: &Store, ranges: &[ReadRange]) -> Result<Snapshot, KvError> {
+    let results = store.read(ranges, now_ms())?;
+    let mut entries = Vec::with_capacity(results.len());
+    let mut stamps = Vec::with_capacity(results.len());
+    for result in results {
+        let entry = result.into_iter().next();
+        stamps.push(entry.as_ref().map(|e| e.versionstamp.to_hex()));
+        entries.push(entry.map(|e| EntryOut::new(e, None)));
+    }
+    Ok((entries, stamps))
+}
+
+/// Returns the watched keys' entries: at once when `last` is `null` (the
+/// first chunk), otherwise once their versionstamps differ from `last`, or,
+/// with `raw`, after any commit to the database. Resolves to `null` when the
+/// watch or the database is closed.
+#[op2]
+#[serde]
+pub async fn op_kv_watch_next(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[smi] watch_rid: ResourceId,
+    #[serde] keys: Vec<KeyArg>,
+    #[serde] last: Option<Vec<Option<String>>>,
+    raw: bool,
+) -> Result<Option<Vec<Option<EntryOut>>>, KvError> {
+    let (db, watch) = {
+        let state = state.borrow();
+        (
+            state.resource_table.get::<DatabaseResource>(rid)?,
+            state.resource_table.get::<WatchResource>(watch_rid)?,
+        )
+    };
+    if keys.len() > MAX_WATCHED_KEYS {
+        return Err(KvError::Type(format!(
+            "Too many keys (max {MAX_WATCHED_KEYS})"
+        )));
+    }
+    let mut ranges = Vec::with_capacity(keys.len());
+    for key in keys {
+        let start = encode_key_arg(key)?;
+        if start.len() > MAX_READ_KEY_SIZE_BYTES {
+            return Err(KvError::Type(format!(
+                "Key too large for read (max {MAX_READ_KEY_SIZE_BYTES} bytes)"
+            )));
+        }
+        let mut end = start.clone();
+        end.push(0);
+        ranges.push(ReadRange {
+            start,
+            end,
+            limit: 1,
+            reverse: false,
+        });
+    }
+    let ranges = std::sync::Arc::new(ranges);
+    let Some(last) = last else {
+        let (entries, _) = with_store(&db.store, move |s| read_snapshot(s, &ranges)).await?;
+        return Ok(Some(entries));
+    };
+    let mut commits = db.signal.subscribe();
+    let wait_loop = async {
+        let version = db.store.clone();
+        let mut seen_version = with_store(&version, |s| Ok(s.data_version()?)).await?;
+        loop {
+            let local = tokio::select! {
+                _ = commits.changed() => true,
+                _ = tokio::time::sleep(POLL_INTERVAL) => false,
+            };
+            let ranges = ranges.clone();
+            let (entries, stamps, version) = with_store(&db.store, move |s| {
+                let (entries, stamps) = read_snapshot(s, &ranges)?;
+                Ok((entries, stamps, s.data_version()?))
+            })
+            .await?;
+            let committed = local || version != seen_version;
+            seen_version = version;
+            if stamps != last || (raw && committed) {
+                return Ok(Some(entries));
+            }
+        }
+    };
+    match wait_loop
+        .or_cancel(db.cancel.clone())
+        .or_cancel(watch.cancel.clone())
+        .await
+    {
+        Ok(Ok(result)) => result,
+        _ => Ok(None),
+    }
+}
