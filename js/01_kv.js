@@ -520,6 +520,7 @@ class Kv {
     const opKeys = keys.map(readKey);
     const rid = this.#rid;
     const watchRid = op_kv_watch_open();
+    const isClosed = () => this.#closed;
     let last = null;
     const ReadableStream = readableStream();
     return new ReadableStream({
@@ -529,7 +530,9 @@ class Kv {
           entries = await op_kv_watch_next(rid, watchRid, opKeys, last, raw);
         } catch (error) {
           core.tryClose(watchRid);
-          controller.error(error);
+          // A database closed before this pull started ends the stream too.
+          if (isClosed()) controller.close();
+          else controller.error(error);
           return;
         }
         if (entries === null) {
