@@ -71,7 +71,7 @@ mod tests {
         std::fs::write(&file, b"").unwrap();
         let a = signal_for(Some(&file));
         let b = signal_for(Some(&dir.join("./db")));
-        let mut rx = b.subscribe();
+        let rx = b.subscribe();
         a.notify();
         assert!(rx.has_changed().unwrap());
         let memory = signal_for(None);
