@@ -8,6 +8,7 @@ use std::sync::Arc;
 use deno_core::{CancelHandle, Resource};
 use kv_engine::Store;
 
+use crate::committer::Committer;
 use crate::error::KvError;
 use crate::expiry::ExpiryCollector;
 use crate::queue::Leases;
@@ -17,6 +18,8 @@ use crate::signal::CommitSignal;
 pub struct DatabaseResource {
     /// The engine; shared with blocking tasks.
     pub store: Arc<Store>,
+    /// Applies writes, in groups when they are concurrent.
+    pub committer: Committer,
     /// Deletes expired entries in the background while the database is open.
     pub expiry: ExpiryCollector,
     /// Announces this process's commits to watchers and queue listeners.

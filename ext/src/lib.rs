@@ -6,6 +6,7 @@
 //! the SQLite engine in the `kv_engine` crate. The ops here only translate
 //! between JavaScript and the engine.
 
+mod committer;
 mod database;
 mod error;
 mod expiry;

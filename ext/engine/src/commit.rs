@@ -134,6 +134,46 @@ fn apply_mutation(
     }
 }
 
+/// Applies one atomic write inside an open transaction: checks, a new
+/// version, mutations in order, enqueues. `Ok(None)` when a check fails
+/// (nothing written). On error the caller must roll back.
+fn apply_write(
+    tx: &Transaction<'_>,
+    write: &AtomicWrite,
+    now_ms: i64,
+) -> Result<Option<CommitResult>, EngineError> {
+    for check in &write.checks {
+        if !check_holds(tx, check, now_ms)? {
+            return Ok(None);
+        }
+    }
+    let version = bump_version(tx)?;
+    for mutation in &write.mutations {
+        apply_mutation(tx, mutation, version, now_ms)?;
+    }
+    for enqueue in &write.enqueues {
+        let delay = i64::try_from(enqueue.delay_ms).unwrap_or(i64::MAX);
+        tx.prepare_cached(QUEUE_INSERT)?.execute(params![
+            now_ms.saturating_add(delay),
+            uuid_v4(),
+            enqueue.payload,
+            backoff_to_json(enqueue.backoff_schedule.as_deref()),
+            keys_to_json(&enqueue.keys_if_undelivered),
+        ])?;
+    }
+    Ok(Some(CommitResult {
+        versionstamp: Versionstamp::from_version(version),
+    }))
+}
+
+/// Savepoint statements isolating one write of a group commit.
+const SAVEPOINT: &str = "savepoint kv_write";
+const ROLLBACK_TO: &str = "rollback to kv_write";
+const RELEASE: &str = "release kv_write";
+
+/// The outcome of one write of a group commit.
+pub type WriteOutcome = Result<Option<CommitResult>, EngineError>;
+
 impl Store {
     /// Commits `write` atomically at time `now_ms`.
     ///
@@ -145,29 +185,31 @@ impl Store {
         write: &AtomicWrite,
         now_ms: i64,
     ) -> Result<Option<CommitResult>, EngineError> {
+        self.write_tx(|tx| apply_write(tx, write, now_ms))
+    }
+
+    /// Group commit: applies `writes` in order in one transaction with one
+    /// sync, each in its own savepoint, so a write that fails (or whose check
+    /// fails) leaves no trace while the others still commit, each with its
+    /// own, increasing versionstamp. The outer error means the transaction
+    /// as a whole failed and none of the writes persisted.
+    pub fn atomic_write_batch(
+        &self,
+        writes: &[&AtomicWrite],
+        now_ms: i64,
+    ) -> Result<Vec<WriteOutcome>, EngineError> {
         self.write_tx(|tx| {
-            for check in &write.checks {
-                if !check_holds(tx, check, now_ms)? {
-                    return Ok(None);
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for write in writes {
+                tx.prepare_cached(SAVEPOINT)?.execute([])?;
+                let outcome = apply_write(tx, write, now_ms);
+                if outcome.is_err() {
+                    tx.prepare_cached(ROLLBACK_TO)?.execute([])?;
                 }
+                tx.prepare_cached(RELEASE)?.execute([])?;
+                outcomes.push(outcome);
             }
-            let version = bump_version(tx)?;
-            for mutation in &write.mutations {
-                apply_mutation(tx, mutation, version, now_ms)?;
-            }
-            for enqueue in &write.enqueues {
-                let delay = i64::try_from(enqueue.delay_ms).unwrap_or(i64::MAX);
-                tx.prepare_cached(QUEUE_INSERT)?.execute(params![
-                    now_ms.saturating_add(delay),
-                    uuid_v4(),
-                    enqueue.payload,
-                    backoff_to_json(enqueue.backoff_schedule.as_deref()),
-                    keys_to_json(&enqueue.keys_if_undelivered),
-                ])?;
-            }
-            Ok(Some(CommitResult {
-                versionstamp: Versionstamp::from_version(version),
-            }))
+            Ok(outcomes)
         })
     }
 }
@@ -529,5 +571,49 @@ mod tests {
             .unwrap();
         assert_eq!(a.data_version().unwrap(), r.versionstamp.version());
         assert_eq!(b.data_version().unwrap(), r.versionstamp.version());
+    }
+
+    #[test]
+    fn group_commit_isolates_each_write() {
+        let store = memory();
+        commit(
+            &store,
+            vec![mutation(b"s", MutationKind::Set(KvValue::V8(vec![1])))],
+        )
+        .unwrap()
+        .unwrap();
+        let set = |key: &[u8]| AtomicWrite {
+            mutations: vec![mutation(key, MutationKind::Set(KvValue::U64(7)))],
+            ..Default::default()
+        };
+        let failing = AtomicWrite {
+            mutations: vec![
+                mutation(b"half", MutationKind::Set(KvValue::U64(1))),
+                mutation(b"s", MutationKind::Sum(1)),
+            ],
+            ..Default::default()
+        };
+        let check_fails = AtomicWrite {
+            checks: vec![Check {
+                key: b"s".to_vec(),
+                versionstamp: None,
+            }],
+            mutations: vec![mutation(b"never", MutationKind::Delete)],
+            ..Default::default()
+        };
+        let (a, c) = (set(b"a"), set(b"c"));
+        let outcomes = store
+            .atomic_write_batch(&[&a, &failing, &check_fails, &c], 0)
+            .unwrap();
+        assert_eq!(outcomes.len(), 4);
+        let first = outcomes[0].as_ref().unwrap().as_ref().unwrap().versionstamp;
+        assert!(matches!(outcomes[1], Err(EngineError::SumOnNonU64("sum"))));
+        assert!(matches!(outcomes[2], Ok(None)));
+        let last = outcomes[3].as_ref().unwrap().as_ref().unwrap().versionstamp;
+        assert!(first < last);
+        assert_eq!(get(&store, b"a").unwrap().versionstamp, first);
+        assert_eq!(get(&store, b"c").unwrap().versionstamp, last);
+        assert!(get(&store, b"half").is_none());
+        assert_eq!(get(&store, b"s").unwrap().value, KvValue::V8(vec![1]));
     }
 }

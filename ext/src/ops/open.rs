@@ -7,6 +7,7 @@ use std::sync::Arc;
 use deno_core::{op2, CancelHandle, OpState, ResourceId};
 use kv_engine::Store;
 
+use crate::committer::Committer;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::expiry::ExpiryCollector;
@@ -29,6 +30,7 @@ pub async fn op_kv_open(
         .map_err(|err| KvError::Generic(format!("database task failed: {err}")))??;
     let store = Arc::new(store);
     let resource = DatabaseResource {
+        committer: Committer::start(store.clone())?,
         expiry: ExpiryCollector::start(store.clone()),
         signal: signal_for(store.path()),
         leases: Leases::default(),

@@ -13,7 +13,7 @@ use kv_engine::limits::{
 use kv_engine::{AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp};
 use serde::Deserialize;
 
-use crate::database::{now_ms, with_store, DatabaseResource};
+use crate::database::{now_ms, DatabaseResource};
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
 
@@ -237,11 +237,7 @@ pub async fn op_kv_atomic_write(
     #[serde] mutations: Vec<MutationArg>,
     #[serde] enqueues: Vec<EnqueueArg>,
 ) -> Result<Option<String>, KvError> {
-    let (store, expiry, signal) = {
-        let state = state.borrow();
-        let db = state.resource_table.get::<DatabaseResource>(rid)?;
-        (db.store.clone(), db.expiry.clone(), db.signal.clone())
-    };
+    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
     if checks.len() > MAX_CHECKS {
         return Err(type_error(format!("Too many checks (max {MAX_CHECKS})")));
     }
@@ -279,16 +275,12 @@ pub async fn op_kv_atomic_write(
         mutations,
         enqueues,
     };
-    let committed = with_store(&store, move |store| {
-        Ok(store.atomic_write(&write, now_ms())?)
-    })
-    .await?;
-    let Some(commit) = committed else {
+    let Some(commit) = db.committer.commit(write).await? else {
         return Ok(None);
     };
-    signal.notify();
+    db.signal.notify();
     if let Some(at) = earliest_expiry {
-        expiry.schedule(at);
+        db.expiry.schedule(at);
     }
     Ok(Some(commit.versionstamp.to_hex()))
 }

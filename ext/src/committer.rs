@@ -1,0 +1,80 @@
+//! Group commit: a thread per database applies the writes waiting for it in
+//! one SQLite transaction with one sync, each write in its own savepoint
+//! (`Store::atomic_write_batch`). While a batch syncs, the next one gathers,
+//! so concurrent commits share fsyncs without delaying a lone commit.
+
+use std::sync::mpsc;
+use std::sync::Arc;
+
+use kv_engine::{AtomicWrite, CommitResult, Store};
+use tokio::sync::oneshot;
+
+use crate::database::now_ms;
+use crate::error::KvError;
+
+/// Most writes applied in one transaction.
+const MAX_BATCH: usize = 128;
+
+type Reply = oneshot::Sender<Result<Option<CommitResult>, KvError>>;
+
+/// Hands writes to the database's commit thread.
+pub struct Committer {
+    jobs: mpsc::Sender<(AtomicWrite, Reply)>,
+}
+
+impl Committer {
+    /// Starts the commit thread of `store`; it ends when the committer is dropped.
+    pub fn start(store: Arc<Store>) -> Result<Committer, KvError> {
+        let (jobs, queue) = mpsc::channel();
+        std::thread::Builder::new()
+            .name("kvrt-commit".into())
+            .spawn(move || run(&store, &queue))
+            .map_err(|err| KvError::Generic(format!("cannot start the commit thread: {err}")))?;
+        Ok(Committer { jobs })
+    }
+
+    /// Commits `write`; resolves once it is durable (or its check failed).
+    pub async fn commit(&self, write: AtomicWrite) -> Result<Option<CommitResult>, KvError> {
+        let (reply, outcome) = oneshot::channel();
+        self.jobs
+            .send((write, reply))
+            .map_err(|_| KvError::Generic("the commit thread has stopped".into()))?;
+        outcome
+            .await
+            .map_err(|_| KvError::Generic("the commit thread has stopped".into()))?
+    }
+}
+
+/// A copy of `err` for another write of the same failed batch.
+fn same_error(err: &KvError) -> KvError {
+    match err {
+        KvError::Type(message) => KvError::Type(message.clone()),
+        other => KvError::Generic(other.to_string()),
+    }
+}
+
+fn run(store: &Store, queue: &mpsc::Receiver<(AtomicWrite, Reply)>) {
+    while let Ok(first) = queue.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match queue.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        let writes: Vec<&AtomicWrite> = batch.iter().map(|(write, _)| write).collect();
+        match store.atomic_write_batch(&writes, now_ms()) {
+            Ok(outcomes) => {
+                for ((_, reply), outcome) in batch.into_iter().zip(outcomes) {
+                    let _ = reply.send(outcome.map_err(KvError::from));
+                }
+            }
+            Err(err) => {
+                let err = KvError::from(err);
+                for (_, reply) in batch {
+                    let _ = reply.send(Err(same_error(&err)));
+                }
+            }
+        }
+    }
+}
