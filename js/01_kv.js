@@ -328,14 +328,15 @@ class KvListIterator {
   #reverse;
   #limit;
   #batchSize;
-  #consistency;
   #buffer = [];
   #lastBatch = false;
   #done = false;
   #count = 0;
   #started = false;
-  // Cursor to resume from: the option, then the cursor of the last entry.
-  #cursorGen;
+  // The `cursor` option, until an entry has been returned.
+  #startCursor;
+  // Key of the last returned entry; its cursor is computed on demand.
+  #lastKey = null;
 
   constructor(rid, selector, options) {
     this.#rid = rid;
@@ -343,42 +344,58 @@ class KvListIterator {
     this.#reverse = options.reverse;
     this.#limit = options.limit;
     this.#batchSize = options.batchSize;
-    this.#consistency = options.consistency;
-    this.#cursorGen = options.cursor === undefined ? null : () => options.cursor;
+    this.#startCursor = options.cursor ?? null;
   }
 
   /** The cursor after the last returned entry (`""` when exhausted). */
   get cursor() {
     if (!this.#started) throw new Error("Cannot get cursor before first iteration");
-    return this.#cursorGen ? this.#cursorGen() : "";
+    if (this.#done) return "";
+    if (this.#lastKey === null) return this.#startCursor ?? "";
+    const { prefix, start, end } = this.#selector;
+    return op_kv_encode_cursor(prefix, start, end, readKey(this.#lastKey));
   }
 
-  async next() {
+  /** The next entry; buffered entries resolve without another op call. */
+  next() {
     this.#started = true;
     if (this.#done || (this.#limit !== undefined && this.#count >= this.#limit)) {
-      return { done: true, value: undefined };
+      return Promise.resolve({ done: true, value: undefined });
     }
-    if (this.#buffer.length === 0 && !this.#lastBatch) {
-      const want = this.#limit === undefined
-        ? this.#batchSize
-        : Math.min(this.#batchSize, this.#limit - this.#count);
-      const { prefix, start, end } = this.#selector;
-      const [entries] = await op_kv_snapshot_read(this.#rid, [{
-        prefix,
-        start,
-        end,
-        cursor: this.#cursorGen ? this.#cursorGen() : null,
-        limit: want,
-        reverse: this.#reverse,
-      }]);
-      if (entries.length < want) this.#lastBatch = true;
-      entries.reverse();
-      this.#buffer = entries;
+    if (this.#buffer.length === 0 && !this.#lastBatch) return this.#pull();
+    try {
+      return Promise.resolve(this.#take());
+    } catch (error) {
+      return Promise.reject(error);
     }
+  }
+
+  async #pull() {
+    const want = this.#limit === undefined
+      ? this.#batchSize
+      : Math.min(this.#batchSize, this.#limit - this.#count);
+    const { prefix, start, end } = this.#selector;
+    const cursor = this.#lastKey === null
+      ? this.#startCursor
+      : op_kv_encode_cursor(prefix, start, end, readKey(this.#lastKey));
+    const [entries] = await op_kv_snapshot_read(this.#rid, [{
+      prefix,
+      start,
+      end,
+      cursor,
+      limit: want,
+      reverse: this.#reverse,
+    }]);
+    if (entries.length < want) this.#lastBatch = true;
+    entries.reverse();
+    this.#buffer = entries;
+    return this.#take();
+  }
+
+  #take() {
     const raw = this.#buffer.pop();
     if (raw === undefined) {
       this.#done = true;
-      this.#cursorGen = () => "";
       return { done: true, value: undefined };
     }
     const entry = {
@@ -386,10 +403,7 @@ class KvListIterator {
       value: decodeValue(raw.encoding, raw.value),
       versionstamp: raw.versionstamp,
     };
-    const { prefix, start, end } = this.#selector;
-    const keyParts = entry.key.slice();
-    this.#cursorGen = () =>
-      op_kv_encode_cursor(prefix ?? null, start ?? null, end ?? null, readKey(keyParts));
+    this.#lastKey = entry.key;
     this.#count++;
     return { done: false, value: entry };
   }
@@ -492,7 +506,6 @@ class Kv {
       batchSize: options.batchSize ?? Math.min(options.limit ?? 100, 500),
       reverse: !!options.reverse,
       cursor: options.cursor,
-      consistency: options.consistency ?? "strong",
     });
   }
 
