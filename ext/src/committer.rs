@@ -1,7 +1,9 @@
-//! Group commit: a thread per database applies the writes waiting for it in
-//! one SQLite transaction with one sync, each write in its own savepoint
-//! (`Store::atomic_write_batch`). While a batch syncs, the next one gathers,
-//! so concurrent commits share fsyncs without delaying a lone commit.
+//! Group commit: a thread per file database applies the writes waiting for
+//! it in one SQLite transaction with one sync, each write in its own
+//! savepoint (`Store::atomic_write_batch`). While a batch syncs, the next one
+//! gathers, so concurrent commits share fsyncs without delaying a lone
+//! commit. An in-memory database has no sync to share: its writes are
+//! applied at once on the caller's thread.
 
 use std::sync::mpsc;
 use std::sync::Arc;
@@ -17,27 +19,37 @@ const MAX_BATCH: usize = 128;
 
 type Reply = oneshot::Sender<Result<Option<CommitResult>, KvError>>;
 
-/// Hands writes to the database's commit thread.
-pub struct Committer {
-    jobs: mpsc::Sender<(AtomicWrite, Reply)>,
+/// Applies a database's writes.
+pub enum Committer {
+    /// A file database: writes go to its commit thread.
+    Thread(mpsc::Sender<(AtomicWrite, Reply)>),
+    /// An in-memory database: writes are applied inline.
+    Inline(Arc<Store>),
 }
 
 impl Committer {
-    /// Starts the commit thread of `store`; it ends when the committer is dropped.
+    /// Starts the commit thread of a file `store` (it ends when the
+    /// committer is dropped), or commits inline for an in-memory one.
     pub fn start(store: Arc<Store>) -> Result<Committer, KvError> {
+        if store.path().is_none() {
+            return Ok(Committer::Inline(store));
+        }
         let (jobs, queue) = mpsc::channel();
         std::thread::Builder::new()
             .name("kvrt-commit".into())
             .spawn(move || run(&store, &queue))
             .map_err(|err| KvError::Generic(format!("cannot start the commit thread: {err}")))?;
-        Ok(Committer { jobs })
+        Ok(Committer::Thread(jobs))
     }
 
     /// Commits `write`; resolves once it is durable (or its check failed).
     pub async fn commit(&self, write: AtomicWrite) -> Result<Option<CommitResult>, KvError> {
+        let jobs = match self {
+            Committer::Inline(store) => return Ok(store.atomic_write(&write, now_ms())?),
+            Committer::Thread(jobs) => jobs,
+        };
         let (reply, outcome) = oneshot::channel();
-        self.jobs
-            .send((write, reply))
+        jobs.send((write, reply))
             .map_err(|_| KvError::Generic("the commit thread has stopped".into()))?;
         outcome
             .await

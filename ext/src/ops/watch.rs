@@ -17,6 +17,15 @@ use crate::signal::POLL_INTERVAL;
 /// One `kv.watch` stream; closing it (stream cancelled) ends its wait.
 pub struct WatchResource {
     cancel: Rc<CancelHandle>,
+    /// What the stream has seen, kept between chunks so that a commit made
+    /// between two `op_kv_watch_next` calls is not missed.
+    seen: RefCell<Option<Seen>>,
+}
+
+/// Commit notifications and data version as of the last chunk.
+struct Seen {
+    commits: tokio::sync::watch::Receiver<u64>,
+    version: i64,
 }
 
 impl Resource for WatchResource {
@@ -35,6 +44,7 @@ impl Resource for WatchResource {
 pub fn op_kv_watch_open(state: &mut OpState) -> ResourceId {
     state.resource_table.add(WatchResource {
         cancel: CancelHandle::new_rc(),
+        seen: RefCell::new(None),
     })
 }
 
@@ -98,30 +108,38 @@ pub async fn op_kv_watch_next(
         });
     }
     let ranges = std::sync::Arc::new(ranges);
+    // Subscribe before reading, so no commit slips between read and wait.
+    let mut seen = match (watch.seen.borrow_mut().take(), &last) {
+        (Some(seen), Some(_)) => seen,
+        _ => Seen {
+            commits: db.signal.subscribe(),
+            version: with_store(&db.store, |s| Ok(s.data_version()?)).await?,
+        },
+    };
     let Some(last) = last else {
         let (entries, _) = with_store(&db.store, move |s| read_snapshot(s, &ranges)).await?;
+        watch.seen.replace(Some(seen));
         return Ok(Some(entries));
     };
-    let mut commits = db.signal.subscribe();
     let wait_loop = async {
-        let version = db.store.clone();
-        let mut seen_version = with_store(&version, |s| Ok(s.data_version()?)).await?;
+        let mut local = seen.commits.has_changed().unwrap_or(false);
         loop {
-            let local = tokio::select! {
-                _ = commits.changed() => true,
-                _ = tokio::time::sleep(POLL_INTERVAL) => false,
-            };
+            seen.commits.borrow_and_update();
             let ranges = ranges.clone();
             let (entries, stamps, version) = with_store(&db.store, move |s| {
                 let (entries, stamps) = read_snapshot(s, &ranges)?;
                 Ok((entries, stamps, s.data_version()?))
             })
             .await?;
-            let committed = local || version != seen_version;
-            seen_version = version;
+            let committed = local || version != seen.version;
+            seen.version = version;
             if stamps != last || (raw && committed) {
-                return Ok(Some(entries));
+                return Ok((Some(entries), seen));
             }
+            local = tokio::select! {
+                _ = seen.commits.changed() => true,
+                _ = tokio::time::sleep(POLL_INTERVAL) => false,
+            };
         }
     };
     match wait_loop
@@ -129,7 +147,11 @@ pub async fn op_kv_watch_next(
         .or_cancel(watch.cancel.clone())
         .await
     {
-        Ok(Ok(result)) => result,
+        Ok(Ok(Ok((entries, seen)))) => {
+            watch.seen.replace(Some(seen));
+            Ok(entries)
+        }
+        Ok(Ok(Err(err))) => Err(err),
         _ => Ok(None),
     }
 }
