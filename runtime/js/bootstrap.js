@@ -22,19 +22,8 @@ import * as testRunner from "ext:kvrt_runtime/test_runner.js";
 import * as kv from "ext:kv_ext/01_kv.js";
 
 const load = (name) => core.loadExtScript(`ext:deno_web/${name}.js`);
-core.loadExtScript("ext:deno_webidl/00_webidl.js");
 const consoleMod = load("01_console");
-const url = load("00_url");
-const domException = load("01_dom_exception");
-const event = load("02_event");
-const structuredCloneMod = load("02_structured_clone");
 const timers = load("02_timers");
-const abortSignal = load("03_abort_signal");
-const base64 = load("05_base64");
-const streams = load("06_streams");
-const encoding = load("08_text_encoding");
-const file = load("09_file");
-const performanceMod = load("15_performance");
 
 /** Defines `value` on `target` the way Web IDL globals are defined. */
 function define(target, name, value, enumerable = false) {
@@ -59,13 +48,13 @@ const INTEGER_ARRAYS = [
 const crypto = {
   getRandomValues(array) {
     if (!INTEGER_ARRAYS.some((C) => array instanceof C)) {
-      throw new domException.DOMException(
+      throw new (load("01_dom_exception").DOMException)(
         "The provided ArrayBufferView is not an integer array type",
         "TypeMismatchError",
       );
     }
     if (array.byteLength > 65536) {
-      throw new domException.DOMException(
+      throw new (load("01_dom_exception").DOMException)(
         `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`,
         "QuotaExceededError",
       );
@@ -82,47 +71,53 @@ const crypto = {
   },
 };
 
-const globals = {
-  console,
-  crypto,
-  URL: url.URL,
-  URLSearchParams: url.URLSearchParams,
-  DOMException: domException.DOMException,
-  Event: event.Event,
-  EventTarget: event.EventTarget,
-  CustomEvent: event.CustomEvent,
-  ErrorEvent: event.ErrorEvent,
-  MessageEvent: event.MessageEvent,
-  AbortController: abortSignal.AbortController,
-  AbortSignal: abortSignal.AbortSignal,
-  structuredClone: structuredCloneMod.structuredClone,
-  setTimeout: timers.setTimeout,
-  setInterval: timers.setInterval,
-  clearTimeout: timers.clearTimeout,
-  clearInterval: timers.clearInterval,
-  queueMicrotask: (fn) => core.queueUserMicrotask?.(fn) ?? queueMicrotask(fn),
-  atob: base64.atob,
-  btoa: base64.btoa,
-  ReadableStream: streams.ReadableStream,
-  ReadableStreamDefaultReader: streams.ReadableStreamDefaultReader,
-  WritableStream: streams.WritableStream,
-  TransformStream: streams.TransformStream,
-  ByteLengthQueuingStrategy: streams.ByteLengthQueuingStrategy,
-  CountQueuingStrategy: streams.CountQueuingStrategy,
-  TextEncoder: encoding.TextEncoder,
-  TextDecoder: encoding.TextDecoder,
-  Blob: file.Blob,
-  File: file.File,
-  Performance: performanceMod.Performance,
-  performance: performanceMod.performance,
-};
-if (typeof globalThis.queueMicrotask === "function") {
-  delete globals.queueMicrotask;
-}
-for (const [name, value] of Object.entries(globals)) {
+for (
+  const [name, value] of Object.entries({
+    console,
+    crypto,
+    setTimeout: timers.setTimeout,
+    setInterval: timers.setInterval,
+    clearTimeout: timers.clearTimeout,
+    clearInterval: timers.clearInterval,
+  })
+) {
   define(globalThis, name, value);
 }
-performanceMod.setTimeOrigin?.();
+
+// The rest of the web platform loads on first use: parsing deno_web's
+// scripts (the streams implementation alone is 8,500 lines) was more than
+// half of a script's start-up time on QuickJS.
+const LAZY_GLOBALS = {
+  "00_url": ["URL", "URLSearchParams"],
+  "01_dom_exception": ["DOMException"],
+  "02_event": ["Event", "EventTarget", "CustomEvent", "ErrorEvent", "MessageEvent"],
+  "02_structured_clone": ["structuredClone"],
+  "03_abort_signal": ["AbortController", "AbortSignal"],
+  "05_base64": ["atob", "btoa"],
+  "06_streams": [
+    "ReadableStream", "ReadableStreamDefaultReader", "WritableStream", "TransformStream",
+    "ByteLengthQueuingStrategy", "CountQueuingStrategy",
+  ],
+  "08_text_encoding": ["TextEncoder", "TextDecoder"],
+  "09_file": ["Blob", "File"],
+  "15_performance": ["Performance", "performance"],
+};
+for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
+  for (const name of names) {
+    Object.defineProperty(globalThis, name, {
+      get() {
+        const value = load(script)[name];
+        define(globalThis, name, value);
+        return value;
+      },
+      set(value) {
+        define(globalThis, name, value);
+      },
+      enumerable: false,
+      configurable: true,
+    });
+  }
+}
 
 // Language features QuickJS may lack.
 if (typeof Promise.withResolvers !== "function") {
