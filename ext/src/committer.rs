@@ -74,6 +74,14 @@ fn run(store: &Store, queue: &mpsc::Receiver<(AtomicWrite, Reply)>) {
                 Err(_) => break,
             }
         }
+        if let [(write, _)] = batch.as_slice() {
+            // A lone write needs no savepoint.
+            let outcome = store.atomic_write(write, now_ms()).map_err(KvError::from);
+            if let Some((_, reply)) = batch.pop() {
+                let _ = reply.send(outcome);
+            }
+            continue;
+        }
         let writes: Vec<&AtomicWrite> = batch.iter().map(|(write, _)| write).collect();
         match store.atomic_write_batch(&writes, now_ms()) {
             Ok(outcomes) => {
