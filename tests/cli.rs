@@ -222,3 +222,73 @@ fn tempdir() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("create temp dir");
     dir
 }
+
+/// Runs `kvrt run` with extra environment variables; returns stdout.
+fn kvrt_env(args: &[&str], env: &[(&str, &str)]) -> String {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kvrt"));
+    command.args(args).current_dir(workspace());
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    let out = command.output().expect("kvrt runs");
+    let (stdout, stderr) = text(&out);
+    assert!(out.status.success(), "{args:?}: {stdout}{stderr}");
+    stdout
+}
+
+#[test]
+fn the_default_database_persists_per_script() {
+    let dir = tempdir();
+    let kvrt_dir = dir.to_str().expect("utf-8 path");
+    let env = [("KVRT_DIR", kvrt_dir)];
+    let first = kvrt_env(&["run", "examples/hello.ts", "add", "buy", "milk"], &env);
+    assert!(first.contains("added #1: buy milk"), "{first}");
+    assert!(first.contains("has run 1 time(s)"), "{first}");
+    let second = kvrt_env(&["run", "examples/hello.ts", "done", "1"], &env);
+    assert!(second.contains("done #1"), "{second}");
+    assert!(second.contains("has run 2 time(s)"), "{second}");
+    assert!(second.contains("[x] #1 buy milk"), "{second}");
+    // One database file, under location_data/<sha256 of the script URL>/.
+    let location = dir.join("location_data");
+    let dirs: Vec<_> = std::fs::read_dir(&location)
+        .expect("location_data exists")
+        .collect();
+    assert_eq!(dirs.len(), 1);
+    let db_dir = dirs[0].as_ref().expect("dir entry").path();
+    assert!(db_dir.join("kv.sqlite3").is_file());
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn deno_kv_environment_overrides() {
+    let dir = tempdir();
+    let script = dir.join("count.ts");
+    std::fs::write(
+        &script,
+        "const kv = await Deno.openKv(Deno.args[0]);\n\
+         await kv.atomic().sum([\"n\"], 1n).commit();\n\
+         console.log(String((await kv.get([\"n\"])).value));\n\
+         kv.close();\n",
+    )
+    .expect("write script");
+    let script = script.to_str().expect("utf-8 path");
+    let default_path = dir.join("default.sqlite");
+    let default_path = default_path.to_str().expect("utf-8 path");
+    let env = [("DENO_KV_DEFAULT_PATH", default_path)];
+    assert_eq!(kvrt_env(&["run", script], &env), "1\n");
+    assert_eq!(kvrt_env(&["run", script], &env), "2\n");
+    assert!(std::path::Path::new(default_path).is_file());
+
+    let prefix = format!("{}/", dir.to_str().expect("utf-8 path"));
+    let env = [("DENO_KV_PATH_PREFIX", prefix.as_str())];
+    assert_eq!(kvrt_env(&["run", script, "prefixed.sqlite"], &env), "1\n");
+    assert!(dir.join("prefixed.sqlite").is_file());
+
+    let env = [
+        ("DENO_KV_DB_MODE", "memory"),
+        ("DENO_KV_DEFAULT_PATH", default_path),
+    ];
+    assert_eq!(kvrt_env(&["run", script], &env), "1\n");
+    assert_eq!(kvrt_env(&["run", script], &env), "1\n");
+    std::fs::remove_dir_all(&dir).ok();
+}
