@@ -36,12 +36,26 @@ fn is_corrupt(e: &rusqlite::Error) -> bool {
     )
 }
 
-/// Converts an SQLite error, naming the file when it is damaged.
+/// Whether `e` means the file cannot be written or opened (permissions, a
+/// read-only file or directory).
+fn is_access_denied(e: &rusqlite::Error) -> bool {
+    matches!(
+        e.sqlite_error_code(),
+        Some(ErrorCode::ReadOnly | ErrorCode::CannotOpen | ErrorCode::PermissionDenied)
+    )
+}
+
+/// Converts an SQLite error, naming the file when it is damaged or cannot
+/// be written.
 pub(crate) fn classify(e: rusqlite::Error, path: Option<&Path>) -> EngineError {
     match path {
         Some(path) if is_corrupt(&e) => EngineError::Corrupt {
             path: path.to_path_buf(),
             reason: e.to_string(),
+        },
+        Some(path) if is_access_denied(&e) => EngineError::Open {
+            path: path.to_path_buf(),
+            source: e,
         },
         _ => EngineError::Database(e),
     }
