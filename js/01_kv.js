@@ -1,19 +1,22 @@
 // Deno KV's public API (`Deno.openKv`, `Deno.Kv`, `Deno.AtomicOperation`,
 // `Deno.KvU64`, `Deno.KvListIterator`) over the kv_ext ops. Keys travel as
-// arrays of parts, values as (encoding, bytes) pairs encoded here.
+// arrays of parts, values as (encoding, bytes) pairs; the V8 wire codec and
+// the entries that reads return are native (ext/src/wire, ext/src/ops).
 
 import { core } from "ext:core/mod.js";
 import {
   op_kv_atomic_write,
   op_kv_dequeue_next_message,
   op_kv_encode_cursor,
+  op_kv_deserialize,
   op_kv_finish_dequeued_message,
+  op_kv_init,
   op_kv_open,
+  op_kv_serialize,
   op_kv_snapshot_read,
   op_kv_watch_next,
   op_kv_watch_open,
 } from "ext:core/ops";
-import { deserializeValue, serializeValue } from "ext:kv_ext/01_value_codec.js";
 
 const customInspect = Symbol.for("Deno.customInspect");
 const commitVersionstampSymbol = Symbol("KvCommitVersionstamp");
@@ -70,17 +73,6 @@ function readKey(key) {
   return keyToOp(key).parts;
 }
 
-/** Rebuilds a key returned by an op. */
-function keyFromOp(parts) {
-  for (let i = 0; i < parts.length; i++) {
-    const part = parts[i];
-    if (typeof part === "object" && !(part instanceof Uint8Array)) {
-      parts[i] = part.bigint !== undefined ? BigInt(part.bigint) : -0;
-    }
-  }
-  return parts;
-}
-
 /** Encodes a value for storage: exact Uint8Array -> raw bytes, KvU64 ->
  * 8 bytes little-endian, anything else -> V8 serialization. */
 function encodeValue(value) {
@@ -92,14 +84,14 @@ function encodeValue(value) {
     new DataView(bytes.buffer).setBigUint64(0, value.value, true);
     return { encoding: ENCODING_U64, bytes };
   }
-  return { encoding: ENCODING_V8, bytes: serializeValue(value) };
+  return { encoding: ENCODING_V8, bytes: op_kv_serialize(value) };
 }
 
-/** Decodes a stored value. */
+/** Decodes a stored value (reads get theirs decoded by the op). */
 function decodeValue(encoding, bytes) {
   switch (encoding) {
     case ENCODING_V8:
-      return deserializeValue(bytes);
+      return op_kv_deserialize(bytes);
     case ENCODING_U64:
       return new KvU64(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
     case ENCODING_BYTES:
@@ -154,7 +146,7 @@ function enqueueToOp(value, options = {}) {
   const delay = validateDelay(options.delay);
   const backoffSchedule = validateBackoffSchedule(options.backoffSchedule);
   const keysIfUndelivered = (options.keysIfUndelivered ?? []).map(readKey);
-  return { payload: serializeValue(value), delay, keysIfUndelivered, backoffSchedule };
+  return { payload: op_kv_serialize(value), delay, keysIfUndelivered, backoffSchedule };
 }
 
 /** Commits one write; resolves to the versionstamp or null (check failed). */
@@ -207,6 +199,9 @@ class KvU64 {
     return `[Deno.KvU64: ${inspect(this.value, options)}]`;
   }
 }
+
+// Reads build `Deno.KvU64` values natively.
+op_kv_init(KvU64);
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
@@ -378,14 +373,14 @@ class KvListIterator {
     const cursor = this.#lastKey === null
       ? this.#startCursor
       : op_kv_encode_cursor(prefix, start, end, readKey(this.#lastKey));
-    const [entries] = await op_kv_snapshot_read(this.#rid, [{
+    const entries = (await op_kv_snapshot_read(this.#rid, [{
       prefix,
       start,
       end,
       cursor,
       limit: want,
       reverse: this.#reverse,
-    }]);
+    }]))[0];
     if (entries.length < want) this.#lastBatch = true;
     entries.reverse();
     this.#buffer = entries;
@@ -393,16 +388,11 @@ class KvListIterator {
   }
 
   #take() {
-    const raw = this.#buffer.pop();
-    if (raw === undefined) {
+    const entry = this.#buffer.pop();
+    if (entry === undefined) {
       this.#done = true;
       return { done: true, value: undefined };
     }
-    const entry = {
-      key: keyFromOp(raw.key),
-      value: decodeValue(raw.encoding, raw.value),
-      versionstamp: raw.versionstamp,
-    };
     this.#lastKey = entry.key;
     this.#count++;
     return { done: false, value: entry };
@@ -446,19 +436,19 @@ class Kv {
 
   async get(key, options) {
     checkConsistency(options);
-    const [[raw]] = await op_kv_snapshot_read(this.#rid, [{
+    const ranges = await op_kv_snapshot_read(this.#rid, [{
       key: readKey(key),
       limit: 1,
       reverse: false,
     }]);
-    return entryOf(key, raw);
+    return entryOf(key, ranges[0][0]);
   }
 
   async getMany(keys, options) {
     checkConsistency(options);
     const ranges = keys.map((key) => ({ key: readKey(key), limit: 1, reverse: false }));
     const results = await op_kv_snapshot_read(this.#rid, ranges);
-    return results.map(([raw], i) => entryOf(keys[i], raw));
+    return results.map((entries, i) => entryOf(keys[i], entries[0]));
   }
 
   async set(key, value, options) {
@@ -554,7 +544,7 @@ class Kv {
           return;
         }
         last = entries.map((entry) => entry?.versionstamp ?? null);
-        controller.enqueue(entries.map((entry, i) => entryOf(keys[i], entry ?? undefined)));
+        controller.enqueue(entries.map((entry, i) => watchedEntry(keys[i], entry)));
       },
       cancel() {
         core.tryClose(watchRid);
@@ -577,7 +567,7 @@ class Kv {
 async function deliver(rid, handler, { payload, id }) {
   let success = false;
   try {
-    const result = handler(deserializeValue(payload));
+    const result = handler(op_kv_deserialize(payload));
     if (result && typeof result.then === "function") await result;
     success = true;
   } catch (error) {
@@ -588,8 +578,16 @@ async function deliver(rid, handler, { payload, id }) {
   }
 }
 
-function entryOf(key, raw) {
-  if (raw === undefined) return { key, value: null, versionstamp: null };
+/** The entry of a single-key read: the op leaves its `key` to the caller's. */
+function entryOf(key, entry) {
+  if (entry === undefined) return { key, value: null, versionstamp: null };
+  entry.key = key;
+  return entry;
+}
+
+/** An entry of a watch chunk, from its encoded value (or null). */
+function watchedEntry(key, raw) {
+  if (raw == null) return { key, value: null, versionstamp: null };
   return { key, value: decodeValue(raw.encoding, raw.value), versionstamp: raw.versionstamp };
 }
 

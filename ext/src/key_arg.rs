@@ -3,12 +3,13 @@
 //! The shim passes key parts as they are, except that a `Uint8Array` arrives
 //! as `{ bytes }`, a `bigint` as `{ bigint: "<decimal>" }` and `-0` as
 //! `{ negativeZero: true }`: serde's untagged enums would take bytes for a
-//! string and cannot see the other two. Keys go back the same way, except that
-//! bytes go back as a plain `Uint8Array`.
+//! string and cannot see the other two. Keys go back as real JavaScript
+//! arrays, built directly on the engine.
 
+use deno_core::v8;
 use kv_engine::{decode_key, try_encode_key, KeyPart};
-use num_bigint::BigInt;
-use serde::{Deserialize, Serialize};
+use num_bigint::{BigInt, Sign};
+use serde::Deserialize;
 
 use crate::error::KvError;
 
@@ -69,53 +70,30 @@ pub fn encode_key_arg(key: KeyArg) -> Result<Vec<u8>, KvError> {
     Ok(try_encode_key(&parts)?)
 }
 
-/// A key part sent back to JavaScript.
-#[derive(Serialize)]
-#[serde(untagged)]
-pub enum KeyPartOut {
-    /// `string`.
-    String(String),
-    /// `boolean`.
-    Boolean(bool),
-    /// `number` (the shim turns `{ negativeZero: true }` back into `-0`).
-    Number(f64),
-    /// `Uint8Array` (serde_v8 turns serialized bytes into one).
-    Bytes(serde_bytes::ByteBuf),
-    /// `bigint` or `-0`, rebuilt by the shim.
-    Tagged(TaggedPartOut),
-}
-
-/// The key parts serde cannot carry directly, on their way out.
-#[derive(Serialize, Default)]
-#[serde(rename_all = "camelCase")]
-pub struct TaggedPartOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bigint: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    negative_zero: Option<bool>,
-}
-
-/// Decodes stored key bytes into parts for JavaScript.
-pub fn decode_key_out(bytes: &[u8]) -> Result<Vec<KeyPartOut>, KvError> {
+/// Decodes stored key bytes into a JavaScript array of key parts (`string`,
+/// `number` including `-0`, `bigint`, `boolean`, `Uint8Array`).
+pub fn key_to_v8<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    bytes: &[u8],
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let failed = || KvError::Generic("could not build a key in JavaScript".into());
     let parts = decode_key(bytes)?;
-    Ok(parts
-        .into_iter()
-        .map(|part| match part {
-            KeyPart::String(s) => KeyPartOut::String(s),
-            KeyPart::True => KeyPartOut::Boolean(true),
-            KeyPart::False => KeyPartOut::Boolean(false),
-            KeyPart::Float(n) if n == 0.0 && n.is_sign_negative() => {
-                KeyPartOut::Tagged(TaggedPartOut {
-                    negative_zero: Some(true),
-                    ..Default::default()
-                })
+    let mut elements = Vec::with_capacity(parts.len());
+    for part in parts {
+        let element: v8::Local<v8::Value> = match part {
+            KeyPart::String(s) => v8::String::new(scope, &s).ok_or_else(failed)?.into(),
+            KeyPart::True => v8::Boolean::new(scope, true).into(),
+            KeyPart::False => v8::Boolean::new(scope, false).into(),
+            KeyPart::Float(n) => v8::Number::new(scope, n).into(),
+            KeyPart::Bytes(b) => crate::ops::value::uint8_array(scope, b).ok_or_else(failed)?,
+            KeyPart::Int(i) => {
+                let (sign, words) = i.to_u64_digits();
+                v8::BigInt::new_from_words(scope, sign == Sign::Minus, &words)
+                    .ok_or_else(failed)?
+                    .into()
             }
-            KeyPart::Float(n) => KeyPartOut::Number(n),
-            KeyPart::Bytes(b) => KeyPartOut::Bytes(serde_bytes::ByteBuf::from(b)),
-            KeyPart::Int(i) => KeyPartOut::Tagged(TaggedPartOut {
-                bigint: Some(i.to_string()),
-                ..Default::default()
-            }),
-        })
-        .collect())
+        };
+        elements.push(element);
+    }
+    Ok(v8::Array::new_with_elements(scope, &elements).into())
 }

@@ -15,6 +15,7 @@ mod location;
 mod ops;
 mod queue;
 mod signal;
+mod wire;
 
 pub use location::default_database_dir;
 
@@ -33,6 +34,9 @@ deno_core::extension!(
     deps = [deno_webidl, deno_web],
     ops = [
         ops::open::op_kv_open,
+        ops::value::op_kv_init,
+        ops::value::op_kv_serialize,
+        ops::value::op_kv_deserialize,
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_encode_cursor,
         ops::write::op_kv_atomic_write,
@@ -42,7 +46,7 @@ deno_core::extension!(
         ops::watch::op_kv_watch_next,
     ],
     esm_entry_point = "ext:kv_ext/00_install.js",
-    esm = [dir "../js", "01_value_codec.js", "01_kv.js", "00_install.js"],
+    esm = [dir "../js", "01_kv.js", "00_install.js"],
     options = { config: KvConfig },
     state = |state, options| {
         state.put(options.config);

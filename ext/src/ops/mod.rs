@@ -3,5 +3,6 @@
 pub mod open;
 pub mod queue;
 pub mod read;
+pub mod value;
 pub mod watch;
 pub mod write;

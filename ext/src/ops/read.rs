@@ -1,15 +1,19 @@
 //! `get`, `getMany` and `list` batches: one op call reads every range in one
 //! consistent snapshot.
 
-use deno_core::{op2, OpState, ResourceId, ToJsBuffer};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use deno_core::{op2, v8, OpState, ResourceId};
 use kv_engine::limits::{MAX_READ_ENTRIES, MAX_READ_KEY_SIZE_BYTES, MAX_READ_RANGES};
 use kv_engine::selector::Selector;
-use kv_engine::{Entry, ReadRange};
-use serde::{Deserialize, Serialize};
+use kv_engine::ReadRange;
+use serde::Deserialize;
 
 use crate::database::{now_ms, DatabaseResource};
 use crate::error::KvError;
-use crate::key_arg::{decode_key_out, encode_key_arg, KeyArg, KeyPartOut};
+use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::ops::value::{EntryBuilder, EntryError};
 
 /// One range of a read, as the shim sends it: a single `key`, or a list
 /// selector (`prefix` / `start` / `end`) with an optional `cursor`.
@@ -23,17 +27,6 @@ pub struct RangeArg {
     cursor: Option<String>,
     limit: u32,
     reverse: bool,
-}
-
-/// One entry returned to the shim. `key` is left out for single-key reads
-/// (the shim has the key already).
-#[derive(Serialize)]
-pub struct EntryOut {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    key: Option<Vec<KeyPartOut>>,
-    value: ToJsBuffer,
-    encoding: i64,
-    versionstamp: String,
 }
 
 fn check_read_key(key: &[u8]) -> Result<(), KvError> {
@@ -95,40 +88,20 @@ fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
     Ok((range, true))
 }
 
-impl EntryOut {
-    /// Converts an engine entry, with its decoded key when given.
-    pub fn new(entry: Entry, key: Option<Vec<KeyPartOut>>) -> EntryOut {
-        let (encoding, value) = entry.value.to_encoded();
-        EntryOut {
-            key,
-            value: value.into(),
-            encoding,
-            versionstamp: entry.versionstamp.to_hex(),
-        }
-    }
-}
-
-fn entry_out(entry: Entry, with_key: bool) -> Result<EntryOut, KvError> {
-    let key = if with_key {
-        Some(decode_key_out(&entry.key)?)
-    } else {
-        None
-    };
-    Ok(EntryOut::new(entry, key))
-}
-
-/// Reads `ranges` from database `rid`; returns the entries of each range.
+/// Reads `ranges` from database `rid`; returns, for each range, its entries
+/// as `{ key, value, versionstamp }` objects with decoded values (`key` is
+/// `undefined` for single-key ranges: the shim has the key already).
 ///
 /// Synchronous: served from the reader connection, which in WAL mode never
 /// waits for the writer, so a thread hop would only add latency.
 #[op2]
-#[serde]
-pub fn op_kv_snapshot_read(
-    state: &mut OpState,
+pub fn op_kv_snapshot_read<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
     #[serde] ranges: Vec<RangeArg>,
-) -> Result<Vec<Vec<EntryOut>>, KvError> {
-    let db = state.resource_table.get::<DatabaseResource>(rid)?;
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
     if ranges.len() > MAX_READ_RANGES {
         return Err(KvError::Type(format!(
             "Too many ranges (max {MAX_READ_RANGES})"
@@ -142,16 +115,47 @@ pub fn op_kv_snapshot_read(
         with_keys.push(with_key);
     }
     let results = db.store.read(&read_ranges, now_ms())?;
-    results
-        .into_iter()
-        .zip(with_keys)
-        .map(|(entries, with_key)| {
-            entries
-                .into_iter()
-                .map(|entry| entry_out(entry, with_key))
-                .collect()
-        })
-        .collect()
+    // (no builder for reads that found nothing, like most misses)
+    let builder = if results.iter().all(|entries| entries.is_empty()) {
+        None
+    } else {
+        match EntryBuilder::new(scope, &state.borrow()) {
+            Ok(builder) => Some(builder),
+            Err(err) => return throw(scope, err),
+        }
+    };
+    let built = (|| {
+        let mut ranges = Vec::with_capacity(results.len());
+        for (entries, with_key) in results.into_iter().zip(with_keys) {
+            let mut out = Vec::with_capacity(entries.len());
+            if let Some(builder) = &builder {
+                for entry in entries {
+                    out.push(builder.entry(scope, entry, with_key)?);
+                }
+            }
+            ranges.push(v8::Array::new_with_elements(scope, &out).into());
+        }
+        Ok(v8::Array::new_with_elements(scope, &ranges).into())
+    })();
+    match built {
+        Ok(ranges) => Ok(ranges),
+        Err(err) => throw(scope, err),
+    }
+}
+
+/// Fails the op with `err`: a codec error is thrown directly (it may be an
+/// exception already pending).
+fn throw<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    err: EntryError,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    match err {
+        EntryError::Kv(err) => Err(err),
+        EntryError::Wire(err) => {
+            err.throw(scope);
+            Ok(v8::undefined(scope).into())
+        }
+    }
 }
 
 /// The cursor that resumes the listing of `prefix`/`start`/`end` after `key`.

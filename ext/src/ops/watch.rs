@@ -4,14 +4,14 @@ use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use deno_core::{op2, CancelFuture, CancelHandle, OpState, Resource, ResourceId};
+use deno_core::{op2, CancelFuture, CancelHandle, OpState, Resource, ResourceId, ToJsBuffer};
 use kv_engine::limits::{MAX_READ_KEY_SIZE_BYTES, MAX_WATCHED_KEYS};
-use kv_engine::{ReadRange, Store};
+use kv_engine::{Entry, ReadRange, Store};
+use serde::Serialize;
 
 use crate::database::{now_ms, with_store, DatabaseResource};
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
-use crate::ops::read::EntryOut;
 use crate::signal::POLL_INTERVAL;
 
 /// One `kv.watch` stream; closing it (stream cancelled) ends its wait.
@@ -38,6 +38,25 @@ impl Resource for WatchResource {
     }
 }
 
+/// One watched entry returned to the shim, which decodes its value.
+#[derive(Serialize)]
+pub struct EntryOut {
+    value: ToJsBuffer,
+    encoding: i64,
+    versionstamp: String,
+}
+
+impl EntryOut {
+    fn new(entry: Entry) -> EntryOut {
+        let (encoding, value) = entry.value.to_encoded();
+        EntryOut {
+            value: value.into(),
+            encoding,
+            versionstamp: entry.versionstamp.to_hex(),
+        }
+    }
+}
+
 /// Starts a watch; returns the id to pass to `op_kv_watch_next` and to close.
 #[op2(fast)]
 #[smi]
@@ -59,7 +78,7 @@ fn read_snapshot(store: &Store, ranges: &[ReadRange]) -> Result<Snapshot, KvErro
     for result in results {
         let entry = result.into_iter().next();
         stamps.push(entry.as_ref().map(|e| e.versionstamp.to_hex()));
-        entries.push(entry.map(|e| EntryOut::new(e, None)));
+        entries.push(entry.map(EntryOut::new));
     }
     Ok((entries, stamps))
 }
@@ -109,7 +128,8 @@ pub async fn op_kv_watch_next(
     }
     let ranges = std::sync::Arc::new(ranges);
     // Subscribe before reading, so no commit slips between read and wait.
-    let mut seen = match (watch.seen.borrow_mut().take(), &last) {
+    let previous = watch.seen.borrow_mut().take();
+    let mut seen = match (previous, &last) {
         (Some(seen), Some(_)) => seen,
         _ => Seen {
             commits: db.signal.subscribe(),

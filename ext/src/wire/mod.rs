@@ -1,0 +1,122 @@
+//! The V8 ValueSerializer wire format (the bytes Deno KV stores with
+//! `v_encoding` 1), read and written directly on `deno_core::v8` values.
+//!
+//! Layout: `0xFF <version varint> <value>`. Integers that are V8 Smis (int32)
+//! are `I` + zigzag varint, other numbers `N` + float64 LE; receivers get ids
+//! in pre-order so that `^` back-references keep cycles and shared identity.
+//! Writes format 16 exactly as Deno does (where V8 internals such as elements
+//! kinds are invisible, with the same rules as the original JavaScript codec);
+//! reads formats 13 to 16.
+//!
+//! Only the engine API shared by V8 and the QuickJS facade is used. What that
+//! API cannot see (brand checks, regexp flags, resizable buffers, strings with
+//! lone surrogates) goes through [`intrinsics`], builtins captured once per
+//! realm.
+
+mod intrinsics;
+mod read;
+mod write;
+
+use deno_core::v8;
+
+pub(crate) use intrinsics::init;
+pub(crate) use read::{deserialize, Reader};
+pub(crate) use write::serialize;
+
+/// The format version written.
+const FORMAT_VERSION: u32 = 16;
+/// The oldest format version read.
+const MIN_READ_VERSION: u32 = 13;
+/// How deeply values may nest (objects in arrays in maps...), in either
+/// direction: deeper values are refused with an error rather than risking the
+/// native stack.
+const MAX_DEPTH: u32 = 1000;
+
+/// How much native stack the codec may use for nesting (beyond where it was
+/// called): an error past that, never an overflow. (QuickJS itself allows
+/// JavaScript 1 MiB.)
+const STACK_BUDGET: usize = 1 << 20;
+
+/// The current native stack position (approximately: a local's address).
+fn stack_position() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Whether the stack has grown more than [`STACK_BUDGET`] since `base`.
+fn stack_exhausted(base: usize) -> bool {
+    base.abs_diff(stack_position()) > STACK_BUDGET
+}
+
+/// The JavaScript class of an error the codec throws.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ErrorClass {
+    /// `Error`.
+    Error,
+    /// `TypeError`.
+    TypeError,
+    /// `RangeError`.
+    RangeError,
+}
+
+/// Why a value could not be serialized or deserialized.
+#[derive(Debug)]
+pub(crate) enum WireError {
+    /// Malformed, truncated or unsupported bytes (an `Error`).
+    Malformed(String),
+    /// A value the format cannot hold, e.g. `()=>1 could not be cloned.`
+    /// (a `TypeError`, or an `Error` for a `SharedArrayBuffer`), or a value
+    /// nested too deeply (a `RangeError`).
+    Refused {
+        /// The class to throw.
+        class: ErrorClass,
+        /// The message, as V8 words it.
+        message: String,
+    },
+    /// JavaScript code run by the codec (a getter, a `toString`) threw: the
+    /// exception is already thrown in the scope the codec was called from.
+    Exception,
+}
+
+impl WireError {
+    /// A malformed-input error: `Unable to deserialize value: <what>`.
+    fn malformed(what: impl Into<String>) -> WireError {
+        WireError::Malformed(what.into())
+    }
+
+    /// The class of JavaScript error this is thrown as.
+    pub(crate) fn class(&self) -> ErrorClass {
+        match self {
+            WireError::Malformed(_) | WireError::Exception => ErrorClass::Error,
+            WireError::Refused { class, .. } => *class,
+        }
+    }
+
+    /// Throws this error into JavaScript. For [`WireError::Exception`] the
+    /// exception is already pending and is left as it is.
+    pub(crate) fn throw(&self, scope: &mut v8::PinScope<'_, '_>) {
+        if matches!(self, WireError::Exception) {
+            return;
+        }
+        let text = self.to_string();
+        let message = v8::String::new(scope, &text).unwrap_or_else(|| v8::String::empty(scope));
+        let exception = match self.class() {
+            ErrorClass::Error => v8::Exception::error(scope, message),
+            ErrorClass::TypeError => v8::Exception::type_error(scope, message),
+            ErrorClass::RangeError => v8::Exception::range_error(scope, message),
+        };
+        scope.throw_exception(exception);
+    }
+}
+
+impl std::fmt::Display for WireError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            WireError::Malformed(what) => write!(f, "Unable to deserialize value: {what}"),
+            WireError::Refused { message, .. } => f.write_str(message),
+            WireError::Exception => f.write_str("exception thrown while (de)serializing a value"),
+        }
+    }
+}
+
+impl std::error::Error for WireError {}

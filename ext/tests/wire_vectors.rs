@@ -1,0 +1,129 @@
+//! The V8 wire codec (`ext/src/wire`) on the QuickJS backend, through the
+//! ops kv_ext registers (`op_kv_serialize`, `op_kv_deserialize`): every
+//! vector of `tests/value_codec_vectors.json` (bytes written by real Deno),
+//! refused values, older formats, malformed, truncated and random input,
+//! nesting limits and a seeded round-trip fuzz. The checks themselves are
+//! `tests/tools/check_value_codec.mjs`, run in a deno_core runtime.
+
+use std::rc::Rc;
+
+use deno_core::{v8, JsRuntime, ModuleSpecifier, RuntimeOptions};
+
+const CHECKER: &str = include_str!("../../tests/tools/check_value_codec.mjs");
+const VECTORS: &str = include_str!("../../tests/value_codec_vectors.json");
+
+fn runtime() -> JsRuntime {
+    JsRuntime::new(RuntimeOptions {
+        module_loader: Some(Rc::new(deno_core::NoopModuleLoader)),
+        extensions: vec![
+            deno_webidl::deno_webidl::init(),
+            deno_web::deno_web::init(
+                deno_web::BlobStore::default_arc(),
+                None,
+                false,
+                Default::default(),
+            ),
+            kv_ext::kv_ext::init(kv_ext::KvConfig {
+                default_dir: std::env::temp_dir().join("kv_ext_wire_vectors"),
+            }),
+        ],
+        ..Default::default()
+    })
+}
+
+/// Evaluates `code` as the main module; returns `globalThis.wireReport`.
+fn run_module(code: String) -> String {
+    let mut runtime = runtime();
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    tokio.block_on(async {
+        let specifier = ModuleSpecifier::parse("file:///wire_vectors_main.mjs").expect("url");
+        let id = runtime
+            .load_main_es_module_from_code(&specifier, code)
+            .await
+            .expect("module loads");
+        let evaluation = runtime.mod_evaluate(id);
+        runtime
+            .run_event_loop(Default::default())
+            .await
+            .expect("event loop");
+        evaluation.await.expect("module evaluates");
+    });
+    let report = runtime
+        .execute_script("<report>", "globalThis.wireReport")
+        .expect("report");
+    deno_core::scope!(scope, runtime);
+    let report = v8::Local::new(scope, report);
+    report.to_rust_string_lossy(scope)
+}
+
+/// Runs `f` on a thread with room for deep recursion in debug builds.
+fn on_big_stack(f: impl FnOnce() + Send + 'static) {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(f)
+        .expect("thread")
+        .join()
+        .expect("test thread");
+}
+
+#[test]
+fn vectors_and_fuzz() {
+    on_big_stack(|| {
+        // The checker module, then a driver that runs it on the codec ops.
+        let checker = CHECKER.replace("export function runChecks", "function runChecks");
+        let code = format!(
+            "{checker}\n\
+             const lines = [];\n\
+             const codec = {{\n\
+               serializeValue: Deno.core.ops.op_kv_serialize,\n\
+               deserializeValue: Deno.core.ops.op_kv_deserialize,\n\
+             }};\n\
+             const failures = runChecks(codec, {VECTORS}, {{ log: (line) => lines.push(line) }});\n\
+             globalThis.wireReport = failures + \"\\n\" + lines.join(\"\\n\");\n"
+        );
+        let report = run_module(code);
+        let (failures, lines) = report.split_once('\n').unwrap_or((&report, ""));
+        println!("{lines}");
+        assert_eq!(failures, "0", "{lines}");
+    });
+}
+
+#[test]
+fn serialize_errors_carry_their_class() {
+    on_big_stack(|| {
+        let report = run_module(
+            r#"
+            const { op_kv_serialize: serialize, op_kv_deserialize: deserialize } = Deno.core.ops;
+            const out = [];
+            const describe = (f) => {
+              try {
+                f();
+                return "no exception";
+              } catch (e) {
+                return `${e.constructor.name}: ${e.message}`;
+              }
+            };
+            out.push(describe(() => serialize(()=>1)));
+            out.push(describe(() => serialize({ a: [Symbol("x")] })));
+            out.push(describe(() => serialize(new SharedArrayBuffer(1))));
+            out.push(describe(() => serialize({ get boom() { throw new URIError("from getter"); } })));
+            out.push(describe(() => deserialize(new Uint8Array([0xff, 0x10, 0x6f]))));
+            out.push(describe(() => deserialize(new Uint8Array([]))));
+            globalThis.wireReport = out.join("\n");
+            "#
+            .to_string(),
+        );
+        assert_eq!(
+            report,
+            "TypeError: ()=>1 could not be cloned.\n\
+             TypeError: Symbol(x) could not be cloned.\n\
+             Error: #<SharedArrayBuffer> could not be cloned.\n\
+             URIError: from getter\n\
+             Error: Unable to deserialize value: unexpected end of data\n\
+             Error: Unable to deserialize value: missing version header"
+        );
+    });
+}
