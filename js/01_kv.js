@@ -112,7 +112,7 @@ function checkConsistency(options) {
 
 function validateExpireIn(expireIn) {
   if (expireIn === undefined) return;
-  if (typeof expireIn !== "number" || !Number.isSafeInteger(expireIn) || expireIn < 0) {
+  if (!Number.isInteger(expireIn) || expireIn < 0) {
     throw new TypeError(`expireIn must be a non-negative integer: received ${expireIn}`);
   }
 }
@@ -149,20 +149,34 @@ function enqueueToOp(value, options = {}) {
   return { payload: op_kv_serialize(value), delay, keysIfUndelivered, backoffSchedule };
 }
 
-/** Commits one write; resolves to the versionstamp or null (check failed). */
-function atomicWrite(rid, checks, mutations, enqueues) {
-  return op_kv_atomic_write(rid, checks, mutations, enqueues);
+/** Commits one write; resolves to the versionstamp or null (check failed).
+ * Keys are converted here, so a bad key rejects rather than throws. */
+async function atomicWrite(rid, checks, mutations, enqueues) {
+  return await op_kv_atomic_write(
+    rid,
+    checks.map((check) => ({ key: readKey(check.key), versionstamp: check.versionstamp })),
+    mutations.map(keyMutation),
+    enqueues,
+  );
 }
 
+/** A mutation for the write op. The value is serialized now (an
+ * unclonable value throws at once, as in Deno); the key is converted by
+ * `keyMutation` at commit, where a bad key rejects. */
 function mutationToOp(key, type, value, expireIn) {
-  const { parts, appendVersionstamp } = keyToOp(key, type === "set");
   return {
-    key: parts,
+    key,
     type,
     value: type === "delete" ? null : encodeValue(value),
     expireIn: expireIn ?? null,
-    appendVersionstamp,
+    appendVersionstamp: false,
   };
+}
+
+/** Converts the key of a mutation built by `mutationToOp`. */
+function keyMutation(mutation) {
+  const { parts, appendVersionstamp } = keyToOp(mutation.key, mutation.type === "set");
+  return { ...mutation, key: parts, appendVersionstamp };
 }
 
 /** `Deno.KvU64`: an unsigned 64-bit integer stored as encoding 2. */
@@ -218,7 +232,7 @@ class AtomicOperation {
 
   check(...checks) {
     for (const check of checks) {
-      this.#checks.push({ key: readKey(check.key), versionstamp: check.versionstamp ?? null });
+      this.#checks.push({ key: check.key, versionstamp: check.versionstamp ?? null });
       this.#log.push(["check", [{ key: check.key, versionstamp: check.versionstamp }]]);
     }
     return this;
@@ -243,8 +257,10 @@ class AtomicOperation {
         default:
           throw new TypeError("Invalid mutation type");
       }
-      validateExpireIn(expireIn);
-      this.#mutations.push(mutationToOp(key, type, value, expireIn));
+      // Deno only looks at expireIn of a `set`, and only when it is a number.
+      const expires = type === "set" && typeof expireIn === "number" ? expireIn : undefined;
+      validateExpireIn(expires);
+      this.#mutations.push(mutationToOp(key, type, value, expires));
       const args = type === "delete" ? [key] : [key, value];
       if (expireIn !== undefined) args.push({ expireIn });
       this.#log.push([type, args]);
@@ -328,6 +344,9 @@ class KvListIterator {
   #done = false;
   #count = 0;
   #started = false;
+  #consistency;
+  // The selector in the ops' form, built by the first pull.
+  #opSelector = null;
   // The `cursor` option, until an entry has been returned.
   #startCursor;
   // Key of the last returned entry; its cursor is computed on demand.
@@ -339,15 +358,18 @@ class KvListIterator {
     this.#reverse = options.reverse;
     this.#limit = options.limit;
     this.#batchSize = options.batchSize;
-    this.#startCursor = options.cursor ?? null;
+    this.#startCursor = options.cursor;
+    this.#consistency = options.consistency;
   }
 
   /** The cursor after the last returned entry (`""` when exhausted). */
   get cursor() {
-    if (!this.#started) throw new Error("Cannot get cursor before first iteration");
+    if (!this.#started && this.#startCursor === null) {
+      throw new Error("Cannot get cursor before first iteration");
+    }
     if (this.#done) return "";
     if (this.#lastKey === null) return this.#startCursor ?? "";
-    const { prefix, start, end } = this.#selector;
+    const { prefix, start, end } = this.#opSelector;
     return op_kv_encode_cursor(prefix, start, end, readKey(this.#lastKey));
   }
 
@@ -366,10 +388,19 @@ class KvListIterator {
   }
 
   async #pull() {
+    if (this.#opSelector === null) {
+      const { prefix, start, end } = this.#selector;
+      this.#opSelector = {
+        prefix: prefix === undefined ? null : readKey(prefix),
+        start: start === undefined ? null : readKey(start),
+        end: end === undefined ? null : readKey(end),
+      };
+      checkConsistency({ consistency: this.#consistency });
+    }
     const want = this.#limit === undefined
       ? this.#batchSize
       : Math.min(this.#batchSize, this.#limit - this.#count);
-    const { prefix, start, end } = this.#selector;
+    const { prefix, start, end } = this.#opSelector;
     const cursor = this.#lastKey === null
       ? this.#startCursor
       : op_kv_encode_cursor(prefix, start, end, readKey(this.#lastKey));
@@ -378,7 +409,8 @@ class KvListIterator {
       start,
       end,
       cursor,
-      limit: want,
+      // An oversized batch is rejected by the op, after selector errors.
+      limit: this.#batchSize > 1000 ? this.#batchSize : want,
       reverse: this.#reverse,
     }]))[0];
     if (entries.length < want) this.#lastBatch = true;
@@ -435,9 +467,10 @@ class Kv {
   }
 
   async get(key, options) {
+    const parts = readKey(key);
     checkConsistency(options);
     const ranges = await op_kv_snapshot_read(this.#rid, [{
-      key: readKey(key),
+      key: parts,
       limit: 1,
       reverse: false,
     }]);
@@ -445,8 +478,8 @@ class Kv {
   }
 
   async getMany(keys, options) {
-    checkConsistency(options);
     const ranges = keys.map((key) => ({ key: readKey(key), limit: 1, reverse: false }));
+    checkConsistency(options);
     const results = await op_kv_snapshot_read(this.#rid, ranges);
     return results.map((entries, i) => entryOf(keys[i], entries[0]));
   }
@@ -471,7 +504,8 @@ class Kv {
     if (options.limit !== undefined) {
       validatePositiveInteger(options.limit, "Limit must be a positive integer");
     }
-    validatePositiveInteger(options.batchSize, "batchSize must be a positive integer");
+    const batchSize = options.batchSize ?? undefined;
+    validatePositiveInteger(batchSize, "batchSize must be a positive integer");
     const hasPrefix = selector.prefix !== undefined;
     const hasStart = selector.start !== undefined;
     const hasEnd = selector.end !== undefined;
@@ -485,17 +519,13 @@ class Kv {
         "Selector must specify either 'prefix' or both 'start' and 'end' key",
       );
     }
-    checkConsistency(options);
-    const opSelector = {
-      prefix: hasPrefix ? readKey(selector.prefix) : null,
-      start: hasStart ? readKey(selector.start) : null,
-      end: hasEnd ? readKey(selector.end) : null,
-    };
-    return new KvListIterator(this.#rid, opSelector, {
+    // Key parts and consistency are checked by the first `next()`, as in Deno.
+    return new KvListIterator(this.#rid, selector, {
       limit: options.limit,
-      batchSize: options.batchSize ?? Math.min(options.limit ?? 100, 500),
+      batchSize: batchSize ?? Math.min(options.limit ?? 100, 500),
       reverse: !!options.reverse,
-      cursor: options.cursor,
+      cursor: options.cursor || null,
+      consistency: options.consistency,
     });
   }
 
@@ -579,7 +609,16 @@ async function deliver(rid, handler, { payload, id }) {
 }
 
 /** The entry of a single-key read: the op leaves its `key` to the caller's. */
+/** The entry of a single-key read; its key is the caller's, with typed
+ * array parts returned as the `Uint8Array` of their bytes (as Deno does). */
 function entryOf(key, entry) {
+  if (key.some((part) => ArrayBuffer.isView(part))) {
+    key = key.map((part) =>
+      ArrayBuffer.isView(part)
+        ? new Uint8Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength))
+        : part
+    );
+  }
   if (entry === undefined) return { key, value: null, versionstamp: null };
   entry.key = key;
   return entry;

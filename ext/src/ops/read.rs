@@ -62,9 +62,10 @@ fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
     }
     if let Some(key) = arg.key {
         let start = encode_key_arg(key)?;
-        check_read_key(&start)?;
         let mut end = start.clone();
         end.push(0x00);
+        // The range of a single key ends one byte past it (Deno's check).
+        check_read_key(&end)?;
         let range = ReadRange {
             start,
             end,

@@ -6,9 +6,8 @@ use std::rc::Rc;
 use deno_core::{op2, OpState, ResourceId};
 use kv_engine::limits::{
     MAX_CHECKS, MAX_MUTATIONS, MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS,
-    MAX_QUEUE_DELAY_MS, MAX_QUEUE_PAYLOAD_SIZE_BYTES, MAX_READ_KEY_SIZE_BYTES,
-    MAX_TOTAL_KEY_SIZE_BYTES, MAX_TOTAL_MUTATION_SIZE_BYTES, MAX_VALUE_SIZE_BYTES,
-    MAX_WRITE_KEY_SIZE_BYTES,
+    MAX_QUEUE_DELAY_MS, MAX_QUEUE_PAYLOAD_SIZE_BYTES, MAX_TOTAL_KEY_SIZE_BYTES,
+    MAX_TOTAL_MUTATION_SIZE_BYTES, MAX_VALUE_SIZE_BYTES, MAX_WRITE_KEY_SIZE_BYTES,
 };
 use kv_engine::{AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp};
 use serde::Deserialize;
@@ -59,17 +58,31 @@ fn type_error(message: impl Into<String>) -> KvError {
 }
 
 /// Encodes a key that is written or checked, enforcing Deno's rules.
-fn write_key(key: KeyArg, max: usize, direction: &str) -> Result<Vec<u8>, KvError> {
-    let bytes = encode_key_arg(key)?;
+/// `context` prefixes an encoding failure the way Deno does
+/// (`Invalid mutation: ...`), or replaces it (`Invalid check`).
+fn write_key(key: KeyArg, context: KeyContext) -> Result<Vec<u8>, KvError> {
+    let bytes = encode_key_arg(key).map_err(|err| match context {
+        KeyContext::Mutation => type_error(format!("Invalid mutation: {err}")),
+        KeyContext::Check => type_error("Invalid check"),
+        KeyContext::Enqueue => err,
+    })?;
     if bytes.is_empty() {
         return Err(type_error("key cannot be empty"));
     }
-    if bytes.len() > max {
+    if bytes.len() > MAX_WRITE_KEY_SIZE_BYTES {
         return Err(type_error(format!(
-            "Key too large for {direction} (max {max} bytes)"
+            "Key too large for write (max {MAX_WRITE_KEY_SIZE_BYTES} bytes)"
         )));
     }
     Ok(bytes)
+}
+
+/// Where a written key comes from, for its error messages.
+#[derive(Clone, Copy)]
+enum KeyContext {
+    Check,
+    Mutation,
+    Enqueue,
 }
 
 fn u64_operand(value: KvValue, kind: &str) -> Result<u64, KvError> {
@@ -87,16 +100,24 @@ fn expire_at(now: i64, expire_in: f64) -> Result<i64, KvError> {
     const MAX_EXPIRE_AT_MS: f64 = 8_210_266_876_799_999.0;
     let at = now as f64 + expire_in;
     if at > MAX_EXPIRE_AT_MS {
+        // Shown as the integer JavaScript passed (the shim only lets
+        // non-negative integers through).
         return Err(type_error(format!(
-            "Invalid mutation: expireIn is too large: {expire_in}"
+            "Invalid mutation: expireIn is too large: {}",
+            expire_in as u64
         )));
     }
     Ok(at as i64)
 }
 
-fn to_mutation(arg: MutationArg, now: i64, sizes: &mut Sizes) -> Result<Mutation, KvError> {
-    let key = write_key(arg.key, MAX_WRITE_KEY_SIZE_BYTES, "write")?;
-    sizes.add_key(key.len());
+/// Second pass over a mutation whose key is already encoded: its value,
+/// kind and expiry. Deno checks every key of a commit before any value.
+fn to_mutation(
+    key: Vec<u8>,
+    arg: MutationArg,
+    now: i64,
+    sizes: &mut Sizes,
+) -> Result<Mutation, KvError> {
     let value = match arg.value {
         Some(ValueArg { encoding, bytes }) => {
             let value = KvValue::from_encoded(encoding, bytes.into_vec())?;
@@ -106,7 +127,10 @@ fn to_mutation(arg: MutationArg, now: i64, sizes: &mut Sizes) -> Result<Mutation
                     "Value too large (max {MAX_VALUE_SIZE_BYTES} bytes)"
                 )));
             }
-            sizes.payload += size;
+            // Deno counts a valued mutation's key a second time, and its
+            // key towards the total key size.
+            sizes.payload += key.len() + size;
+            sizes.keys += key.len();
             Some(value)
         }
         None => None,
@@ -167,6 +191,7 @@ fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes) -> Result<Enqueue, KvError> {
                     "Invalid backoffSchedule, max {MAX_QUEUE_BACKOFF_INTERVALS} intervals allowed"
                 )));
             }
+            sizes.payload += 4 * schedule.len();
             let mut intervals = Vec::with_capacity(schedule.len());
             for (i, interval) in schedule.into_iter().enumerate() {
                 if !(0.0..=MAX_QUEUE_BACKOFF_MS as f64).contains(&interval)
@@ -184,11 +209,7 @@ fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes) -> Result<Enqueue, KvError> {
     let keys_if_undelivered = arg
         .keys_if_undelivered
         .into_iter()
-        .map(|key| {
-            let key = write_key(key, MAX_WRITE_KEY_SIZE_BYTES, "write")?;
-            sizes.add_key(key.len());
-            Ok(key)
-        })
+        .map(|key| write_key(key, KeyContext::Enqueue))
         .collect::<Result<Vec<_>, KvError>>()?;
     Ok(Enqueue {
         payload: arg.payload.into_vec(),
@@ -206,11 +227,6 @@ struct Sizes {
 }
 
 impl Sizes {
-    fn add_key(&mut self, len: usize) {
-        self.payload += len;
-        self.keys += len;
-    }
-
     fn check(&self) -> Result<(), KvError> {
         if self.payload > MAX_TOTAL_MUTATION_SIZE_BYTES {
             return Err(type_error(format!(
@@ -251,7 +267,7 @@ pub async fn op_kv_atomic_write(
     let checks = checks
         .into_iter()
         .map(|check| {
-            let key = write_key(check.key, MAX_READ_KEY_SIZE_BYTES, "read")?;
+            let key = write_key(check.key, KeyContext::Check)?;
             sizes.payload += key.len();
             let versionstamp = check
                 .versionstamp
@@ -260,9 +276,16 @@ pub async fn op_kv_atomic_write(
             Ok(Check { key, versionstamp })
         })
         .collect::<Result<Vec<_>, KvError>>()?;
-    let mutations = mutations
+    // Every mutation key first, then the values (Deno's order of errors).
+    let mut keyed = Vec::with_capacity(mutations.len());
+    for mut mutation in mutations {
+        let key = write_key(std::mem::take(&mut mutation.key), KeyContext::Mutation)?;
+        sizes.payload += key.len();
+        keyed.push((key, mutation));
+    }
+    let mutations = keyed
         .into_iter()
-        .map(|m| to_mutation(m, now, &mut sizes))
+        .map(|(key, m)| to_mutation(key, m, now, &mut sizes))
         .collect::<Result<Vec<_>, _>>()?;
     let enqueues = enqueues
         .into_iter()
