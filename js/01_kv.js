@@ -29,14 +29,38 @@ const ENCODING_V8 = 1;
 const ENCODING_U64 = 2;
 const ENCODING_BYTES = 3;
 
+/** Deno's error for a key that is not an array, which depends on where
+ * the key is used: `read`, `check` or `write`. */
+function nonArrayKeyError(key, use) {
+  if (key === null || key === undefined) {
+    if (use === "read") return new TypeError("Invalid range");
+    if (use === "write") {
+      return new TypeError(`Cannot read properties of ${key} (reading 'length')`);
+    }
+    return new TypeError(`serde_v8 error: invalid type; expected: array, got: ${key}`);
+  }
+  let got;
+  switch (typeof key) {
+    case "string":
+    case "bigint":
+      got = typeof key;
+      break;
+    case "number":
+      got = "Number";
+      break;
+    case "boolean":
+      got = "Boolean";
+      break;
+    default:
+      got = ArrayBuffer.isView(key) ? key[Symbol.toStringTag] : "unknown";
+  }
+  return new TypeError(`serde_v8 error: invalid type; expected: array, got: ${got}`);
+}
+
 /** Converts a key to the form the ops take; a trailing
  * `kv.commitVersionstamp()` becomes `appendVersionstamp` when allowed. */
-function keyToOp(key, allowVersionstamp = false) {
-  if (!Array.isArray(key)) {
-    throw new TypeError(
-      `serde_v8 error: invalid type; expected: array, got: ${key === null ? "null" : typeof key}`,
-    );
-  }
+function keyToOp(key, allowVersionstamp = false, use = "read") {
+  if (!Array.isArray(key)) throw nonArrayKeyError(key, use);
   const parts = new Array(key.length);
   let appendVersionstamp = false;
   for (let i = 0; i < key.length; i++) {
@@ -154,7 +178,10 @@ function enqueueToOp(value, options = {}) {
 async function atomicWrite(rid, checks, mutations, enqueues) {
   return await op_kv_atomic_write(
     rid,
-    checks.map((check) => ({ key: readKey(check.key), versionstamp: check.versionstamp })),
+    checks.map((check) => ({
+      key: keyToOp(check.key, false, "check").parts,
+      versionstamp: check.versionstamp,
+    })),
     mutations.map(keyMutation),
     enqueues,
   );
@@ -175,7 +202,11 @@ function mutationToOp(key, type, value, expireIn) {
 
 /** Converts the key of a mutation built by `mutationToOp`. */
 function keyMutation(mutation) {
-  const { parts, appendVersionstamp } = keyToOp(mutation.key, mutation.type === "set");
+  const { parts, appendVersionstamp } = keyToOp(
+    mutation.key,
+    mutation.type === "set",
+    "write",
+  );
   return { ...mutation, key: parts, appendVersionstamp };
 }
 
@@ -506,6 +537,9 @@ class Kv {
     }
     const batchSize = options.batchSize ?? undefined;
     validatePositiveInteger(batchSize, "batchSize must be a positive integer");
+    if (selector.prefix === null || selector.start === null || selector.end === null) {
+      throw new TypeError("Cannot convert undefined or null to object");
+    }
     const hasPrefix = selector.prefix !== undefined;
     const hasStart = selector.start !== undefined;
     const hasEnd = selector.end !== undefined;
@@ -522,7 +556,11 @@ class Kv {
     // Key parts and consistency are checked by the first `next()`, as in Deno.
     return new KvListIterator(this.#rid, selector, {
       limit: options.limit,
-      batchSize: batchSize ?? Math.min(options.limit ?? 100, 500),
+      // Deno clamps the default to 500 only when batchSize is absent; an
+      // explicit null falls back to the limit unclamped.
+      batchSize: options.batchSize === undefined
+        ? Math.min(options.limit ?? 100, 500)
+        : batchSize ?? options.limit ?? 100,
       reverse: !!options.reverse,
       cursor: options.cursor || null,
       consistency: options.consistency,
@@ -609,9 +647,11 @@ async function deliver(rid, handler, { payload, id }) {
 }
 
 /** The entry of a single-key read: the op leaves its `key` to the caller's. */
-/** The entry of a single-key read; its key is the caller's, with typed
- * array parts returned as the `Uint8Array` of their bytes (as Deno does). */
+/** The entry of a single-key read. A missing entry keeps the caller's key;
+ * a found one has typed array parts as the `Uint8Array` of their bytes (Deno
+ * returns the stored key). */
 function entryOf(key, entry) {
+  if (entry === undefined) return { key, value: null, versionstamp: null };
   if (key.some((part) => ArrayBuffer.isView(part))) {
     key = key.map((part) =>
       ArrayBuffer.isView(part)
@@ -619,7 +659,6 @@ function entryOf(key, entry) {
         : part
     );
   }
-  if (entry === undefined) return { key, value: null, versionstamp: null };
   entry.key = key;
   return entry;
 }

@@ -22,9 +22,10 @@ pub enum KvError {
 impl From<EngineError> for KvError {
     fn from(err: EngineError) -> Self {
         match err {
-            EngineError::SumOnNonU64(_) | EngineError::UnencodableKey(_) => {
-                KvError::Type(err.to_string())
-            }
+            EngineError::SumOnNonU64(_)
+            | EngineError::NonU64Operand(_)
+            | EngineError::InvalidSum(_)
+            | EngineError::UnencodableKey(_) => KvError::Type(err.to_string()),
             other => KvError::Generic(other.to_string()),
         }
     }

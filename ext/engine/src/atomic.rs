@@ -20,12 +20,14 @@ pub enum MutationKind {
     Set(KvValue),
     /// Remove the key.
     Delete,
-    /// Add to a KvU64, wrapping modulo 2^64 (stores the operand when the key is absent).
-    Sum(u64),
+    /// Add the operand (stored when the key is absent): KvU64s wrap modulo
+    /// 2^64; like Deno, a serialized number adds to a number and a bigint to
+    /// a bigint (or, if in 0..2^64, to a KvU64).
+    Sum(KvValue),
     /// Keep the smaller KvU64 (stores the operand when the key is absent).
-    Min(u64),
+    Min(KvValue),
     /// Keep the larger KvU64 (stores the operand when the key is absent).
-    Max(u64),
+    Max(KvValue),
 }
 
 impl MutationKind {

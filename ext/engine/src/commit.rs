@@ -9,6 +9,7 @@ use crate::key::encode_string_part;
 use crate::queue_format::{backoff_to_json, keys_to_json};
 use crate::random::{uuid_v4, version_increment};
 use crate::store::Store;
+use crate::v8_scalar::{self, Scalar};
 use crate::value::KvValue;
 use crate::versionstamp::Versionstamp;
 
@@ -69,19 +70,64 @@ fn check_holds(tx: &Transaction<'_>, check: &Check, now_ms: i64) -> Result<bool,
     Ok(version.map(Versionstamp::from_version) == check.versionstamp)
 }
 
-/// The new KvU64 of a sum/min/max mutation given the current live value.
-fn combine(kind: &MutationKind, current: Option<KvValue>) -> Result<Option<u64>, EngineError> {
-    let (operand, op): (u64, fn(u64, u64) -> u64) = match kind {
-        MutationKind::Sum(n) => (*n, u64::wrapping_add),
-        MutationKind::Min(n) => (*n, u64::min),
-        MutationKind::Max(n) => (*n, u64::max),
+/// The new value of a sum/min/max mutation given the current live value,
+/// or `None` for set/delete. Follows Deno: min/max take KvU64s only; sum adds
+/// KvU64s (wrapping), numbers to numbers and bigints to bigints (a bigint in
+/// 0..2^64 also to a KvU64), and stores the operand on an absent key.
+fn combine(kind: &MutationKind, current: Option<KvValue>) -> Result<Option<KvValue>, EngineError> {
+    let (operand, op): (&KvValue, fn(u64, u64) -> u64) = match kind {
+        MutationKind::Sum(n) => (n, u64::wrapping_add),
+        MutationKind::Min(n) => (n, u64::min),
+        MutationKind::Max(n) => (n, u64::max),
         MutationKind::Set(_) | MutationKind::Delete => return Ok(None),
     };
-    match current {
-        None => Ok(Some(operand)),
-        Some(KvValue::U64(existing)) => Ok(Some(op(existing, operand))),
-        Some(_) => Err(EngineError::SumOnNonU64(kind.name())),
+    if let KvValue::U64(operand) = operand {
+        return match current {
+            None => Ok(Some(KvValue::U64(*operand))),
+            Some(KvValue::U64(existing)) => Ok(Some(KvValue::U64(op(existing, *operand)))),
+            Some(_) => Err(EngineError::SumOnNonU64(kind.name())),
+        };
     }
+    if !matches!(kind, MutationKind::Sum(_)) {
+        return Err(EngineError::NonU64Operand(kind.name()));
+    }
+    let scalar = match operand {
+        KvValue::V8(bytes) => v8_scalar::decode(bytes),
+        _ => None,
+    };
+    let Some(scalar) = scalar else {
+        return Err(EngineError::InvalidSum(
+            "Some of the parameters are not valid V8 values",
+        ));
+    };
+    let Some(current) = current else {
+        return Ok(Some(operand.clone()));
+    };
+    let current = match current {
+        KvValue::U64(existing) => {
+            return match scalar {
+                Scalar::BigInt(b) => match u64::try_from(&b) {
+                    Ok(n) => Ok(Some(KvValue::U64(existing.wrapping_add(n)))),
+                    Err(_) => Err(EngineError::InvalidSum("Cannot sum KvU64 with BigInt")),
+                },
+                Scalar::Number(_) => Err(EngineError::InvalidSum("Cannot sum KvU64 with Number")),
+            };
+        }
+        KvValue::V8(bytes) => v8_scalar::decode(&bytes),
+        KvValue::Bytes(_) => None,
+    };
+    let sum = match (current, scalar) {
+        (Some(Scalar::Number(a)), Scalar::Number(b)) => Scalar::Number(a + b),
+        (Some(Scalar::BigInt(a)), Scalar::BigInt(b)) => Scalar::BigInt(a + b),
+        (Some(Scalar::Number(_)), Scalar::BigInt(_)) => {
+            return Err(EngineError::InvalidSum("Cannot sum Number with BigInt"))
+        }
+        (Some(Scalar::BigInt(_)), Scalar::Number(_)) => {
+            return Err(EngineError::InvalidSum("Cannot sum BigInt with Number"))
+        }
+        (None, _) => return Err(EngineError::InvalidSum("unsupported value type")),
+    };
+    Ok(Some(KvValue::V8(v8_scalar::encode(&sum))))
 }
 
 /// Applies one mutation at `version`.
@@ -120,14 +166,10 @@ fn apply_mutation(
                 .map(|(bytes, encoding)| KvValue::from_encoded(encoding, bytes))
                 .transpose()?;
             match combine(kind, current)? {
-                Some(n) => point_set(
-                    tx,
-                    key,
-                    crate::value::ENCODING_U64,
-                    &n.to_le_bytes(),
-                    version,
-                    mutation.expire_at_ms,
-                ),
+                Some(value) => {
+                    let (encoding, bytes) = value.encoded_parts();
+                    point_set(tx, key, encoding, &bytes, version, mutation.expire_at_ms)
+                }
                 None => Ok(()),
             }
         }
@@ -392,7 +434,7 @@ mod tests {
         store
             .atomic_write(
                 &AtomicWrite {
-                    mutations: vec![mutation(b"a", MutationKind::Sum(5))],
+                    mutations: vec![mutation(b"a", MutationKind::Sum(KvValue::U64(5)))],
                     ..Default::default()
                 },
                 200,
@@ -408,9 +450,9 @@ mod tests {
         commit(
             &store,
             vec![
-                mutation(b"s", MutationKind::Sum(5)),
-                mutation(b"mn", MutationKind::Min(5)),
-                mutation(b"mx", MutationKind::Max(5)),
+                mutation(b"s", MutationKind::Sum(KvValue::U64(5))),
+                mutation(b"mn", MutationKind::Min(KvValue::U64(5))),
+                mutation(b"mx", MutationKind::Max(KvValue::U64(5))),
             ],
         )
         .unwrap();
@@ -420,17 +462,21 @@ mod tests {
         commit(
             &store,
             vec![
-                mutation(b"s", MutationKind::Sum(u64::MAX)),
-                mutation(b"mn", MutationKind::Min(3)),
-                mutation(b"mx", MutationKind::Max(3)),
-                mutation(b"s", MutationKind::Sum(1)),
+                mutation(b"s", MutationKind::Sum(KvValue::U64(u64::MAX))),
+                mutation(b"mn", MutationKind::Min(KvValue::U64(3))),
+                mutation(b"mx", MutationKind::Max(KvValue::U64(3))),
+                mutation(b"s", MutationKind::Sum(KvValue::U64(1))),
             ],
         )
         .unwrap();
         assert_eq!(get(&store, b"s").unwrap().value, KvValue::U64(5));
         assert_eq!(get(&store, b"mn").unwrap().value, KvValue::U64(3));
         assert_eq!(get(&store, b"mx").unwrap().value, KvValue::U64(5));
-        commit(&store, vec![mutation(b"mx", MutationKind::Max(9))]).unwrap();
+        commit(
+            &store,
+            vec![mutation(b"mx", MutationKind::Max(KvValue::U64(9)))],
+        )
+        .unwrap();
         assert_eq!(get(&store, b"mx").unwrap().value, KvValue::U64(9));
     }
 
@@ -447,9 +493,9 @@ mod tests {
         .unwrap();
         let before = store.data_version().unwrap();
         for kind in [
-            MutationKind::Sum(1),
-            MutationKind::Min(1),
-            MutationKind::Max(1),
+            MutationKind::Sum(KvValue::U64(1)),
+            MutationKind::Min(KvValue::U64(1)),
+            MutationKind::Max(KvValue::U64(1)),
         ] {
             let name = kind.name();
             let write = AtomicWrite {
@@ -478,9 +524,12 @@ mod tests {
             assert_eq!(store.next_ready_at().unwrap(), None);
         }
         // The store still works afterwards.
-        assert!(commit(&store, vec![mutation(b"ok", MutationKind::Sum(1))])
-            .unwrap()
-            .is_some());
+        assert!(commit(
+            &store,
+            vec![mutation(b"ok", MutationKind::Sum(KvValue::U64(1)))]
+        )
+        .unwrap()
+        .is_some());
     }
 
     #[test]
@@ -529,9 +578,12 @@ mod tests {
             handles.push(std::thread::spawn(move || {
                 let mut stamps = Vec::new();
                 for i in 0..25u8 {
-                    let r = commit(&store, vec![mutation(&[t, i], MutationKind::Sum(1))])
-                        .unwrap()
-                        .unwrap();
+                    let r = commit(
+                        &store,
+                        vec![mutation(&[t, i], MutationKind::Sum(KvValue::U64(1)))],
+                    )
+                    .unwrap()
+                    .unwrap();
                     stamps.push(r.versionstamp);
                 }
                 stamps
@@ -589,7 +641,7 @@ mod tests {
         let failing = AtomicWrite {
             mutations: vec![
                 mutation(b"half", MutationKind::Set(KvValue::U64(1))),
-                mutation(b"s", MutationKind::Sum(1)),
+                mutation(b"s", MutationKind::Sum(KvValue::U64(1))),
             ],
             ..Default::default()
         };

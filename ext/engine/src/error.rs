@@ -14,6 +14,16 @@ pub enum EngineError {
     #[error("Failed to perform '{0}' mutation on a non-U64 value in the database")]
     SumOnNonU64(&'static str),
 
+    /// A `min` or `max` (or a KvU64 `sum`) whose operand is not a KvU64.
+    /// Message is Deno's: `Failed to perform 'min' mutation on a non-U64 operand`.
+    #[error("Failed to perform '{0}' mutation on a non-U64 operand")]
+    NonU64Operand(&'static str),
+
+    /// A `sum` of values Deno cannot add (e.g. `Cannot sum KvU64 with Number`,
+    /// `unsupported value type`); the payload is Deno's message.
+    #[error("{0}")]
+    InvalidSum(&'static str),
+
     /// Bytes that are not a valid encoded key (unknown type tag, missing
     /// terminator, invalid UTF-8, truncated number, ...).
     #[error("invalid key: {0}")]

@@ -21,6 +21,7 @@ mod read;
 mod schema;
 pub mod selector;
 mod store;
+mod v8_scalar;
 mod value;
 mod versionstamp;
 

@@ -157,7 +157,7 @@ Deno.exit(0);
                     set(key(&["fromRust"]), KvValue::V8(V8_1000.to_vec())),
                     Mutation {
                         key: key(&["u"]),
-                        kind: MutationKind::Sum(5),
+                        kind: MutationKind::Sum(KvValue::U64(5)),
                         expire_at_ms: None,
                         append_versionstamp: false,
                     },
@@ -329,7 +329,7 @@ Deno.exit(0);
                 &AtomicWrite {
                     mutations: vec![Mutation {
                         key: key(&["count"]),
-                        kind: MutationKind::Sum(1),
+                        kind: MutationKind::Sum(KvValue::U64(1)),
                         expire_at_ms: None,
                         append_versionstamp: false,
                     }],

@@ -55,11 +55,14 @@ fn selector_of(
 /// Translates one range argument into the engine's byte range.
 fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
     let limit = arg.limit as usize;
-    if limit > MAX_READ_ENTRIES {
-        return Err(KvError::Type(format!(
-            "Too many entries (max {MAX_READ_ENTRIES})"
-        )));
-    }
+    let check_limit = || {
+        if limit > MAX_READ_ENTRIES {
+            return Err(KvError::Type(format!(
+                "Too many entries (max {MAX_READ_ENTRIES})"
+            )));
+        }
+        Ok(())
+    };
     if let Some(key) = arg.key {
         let start = encode_key_arg(key)?;
         let mut end = start.clone();
@@ -80,6 +83,8 @@ fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
         .map_err(|err| KvError::Type(err.to_string()))?;
     check_read_key(&start)?;
     check_read_key(&end)?;
+    // After the selector's own errors, as in Deno.
+    check_limit()?;
     let range = ReadRange {
         start,
         end,

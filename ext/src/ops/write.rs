@@ -85,15 +85,6 @@ enum KeyContext {
     Enqueue,
 }
 
-fn u64_operand(value: KvValue, kind: &str) -> Result<u64, KvError> {
-    match value {
-        KvValue::U64(n) => Ok(n),
-        _ => Err(type_error(format!(
-            "Failed to perform '{kind}' mutation on a non-U64 operand"
-        ))),
-    }
-}
-
 /// The absolute expiry time of `expire_in` milliseconds from `now`.
 fn expire_at(now: i64, expire_in: f64) -> Result<i64, KvError> {
     // Deno stores expirations as a timestamp that must stay a valid date.
@@ -139,9 +130,10 @@ fn to_mutation(
         ("delete", None) => MutationKind::Delete,
         ("delete", Some(_)) => return Err(type_error("Invalid mutation 'delete' with value")),
         ("set", Some(v)) => MutationKind::Set(v),
-        ("sum", Some(v)) => MutationKind::Sum(u64_operand(v, "sum")?),
-        ("min", Some(v)) => MutationKind::Min(u64_operand(v, "min")?),
-        ("max", Some(v)) => MutationKind::Max(u64_operand(v, "max")?),
+        // Operands are checked when the commit reaches them, as in Deno.
+        ("sum", Some(v)) => MutationKind::Sum(v),
+        ("min", Some(v)) => MutationKind::Min(v),
+        ("max", Some(v)) => MutationKind::Max(v),
         (kind @ ("set" | "sum" | "min" | "max"), None) => {
             return Err(type_error(format!(
                 "Invalid mutation '{kind}' without value"
@@ -276,7 +268,12 @@ pub async fn op_kv_atomic_write(
             Ok(Check { key, versionstamp })
         })
         .collect::<Result<Vec<_>, KvError>>()?;
-    // Every mutation key first, then the values (Deno's order of errors).
+    // Deno's order of errors: every expireIn, then every key, then values.
+    for mutation in &mutations {
+        if let Some(expire_in) = mutation.expire_in {
+            expire_at(now, expire_in)?;
+        }
+    }
     let mut keyed = Vec::with_capacity(mutations.len());
     for mut mutation in mutations {
         let key = write_key(std::mem::take(&mut mutation.key), KeyContext::Mutation)?;
