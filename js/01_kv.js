@@ -173,6 +173,10 @@ function enqueueToOp(value, options = {}) {
   return { payload: op_kv_serialize(value), delay, keysIfUndelivered, backoffSchedule };
 }
 
+// Shared empty argument lists of single-mutation writes.
+const NO_CHECKS = Object.freeze([]);
+const NO_ENQUEUES = Object.freeze([]);
+
 /** Commits one write; resolves to the versionstamp or null (check failed).
  * Keys are converted here, so a bad key rejects rather than throws. */
 async function atomicWrite(rid, checks, mutations, enqueues) {
@@ -518,12 +522,17 @@ class Kv {
   async set(key, value, options) {
     const expireIn = options?.expireIn;
     validateExpireIn(expireIn);
-    const versionstamp = await atomicWrite(
-      this.#rid,
-      [],
-      [mutationToOp(key, "set", value, expireIn)],
-      [],
-    );
+    // The hot path: the op's arguments built directly (same checks and
+    // order as `atomic().set()`: value first, then key).
+    const encoded = encodeValue(value);
+    const { parts, appendVersionstamp } = keyToOp(key, true, "write");
+    const versionstamp = await op_kv_atomic_write(this.#rid, NO_CHECKS, [{
+      key: parts,
+      type: "set",
+      value: encoded,
+      expireIn: expireIn ?? null,
+      appendVersionstamp,
+    }], NO_ENQUEUES);
     return { ok: true, versionstamp };
   }
 
