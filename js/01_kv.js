@@ -12,6 +12,7 @@ import {
   op_kv_finish_dequeued_message,
   op_kv_init,
   op_kv_open,
+  op_kv_set,
   op_kv_serialize,
   op_kv_snapshot_read,
   op_kv_watch_next,
@@ -172,10 +173,6 @@ function enqueueToOp(value, options = {}) {
   const keysIfUndelivered = (options.keysIfUndelivered ?? []).map(readKey);
   return { payload: op_kv_serialize(value), delay, keysIfUndelivered, backoffSchedule };
 }
-
-// Shared empty argument lists of single-mutation writes.
-const NO_CHECKS = Object.freeze([]);
-const NO_ENQUEUES = Object.freeze([]);
 
 /** Commits one write; resolves to the versionstamp or null (check failed).
  * Keys are converted here, so a bad key rejects rather than throws. */
@@ -522,17 +519,18 @@ class Kv {
   async set(key, value, options) {
     const expireIn = options?.expireIn;
     validateExpireIn(expireIn);
-    // The hot path: the op's arguments built directly (same checks and
-    // order as `atomic().set()`: value first, then key).
+    // The hot path: a dedicated op with positional arguments (same checks
+    // and order as `atomic().set()`: value first, then key).
     const encoded = encodeValue(value);
     const { parts, appendVersionstamp } = keyToOp(key, true, "write");
-    const versionstamp = await op_kv_atomic_write(this.#rid, NO_CHECKS, [{
-      key: parts,
-      type: "set",
-      value: encoded,
-      expireIn: expireIn ?? null,
+    const versionstamp = await op_kv_set(
+      this.#rid,
+      parts,
+      encoded.encoding,
+      encoded.bytes,
+      expireIn ?? -1,
       appendVersionstamp,
-    }], NO_ENQUEUES);
+    );
     return { ok: true, versionstamp };
   }
 

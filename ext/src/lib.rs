@@ -40,6 +40,7 @@ deno_core::extension!(
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_encode_cursor,
         ops::write::op_kv_atomic_write,
+        ops::write::op_kv_set,
         ops::queue::op_kv_dequeue_next_message,
         ops::queue::op_kv_finish_dequeued_message,
         ops::watch::op_kv_watch_open,

@@ -3,7 +3,7 @@
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use deno_core::{op2, OpState, ResourceId};
+use deno_core::{op2, JsBuffer, OpState, ResourceId};
 use kv_engine::limits::{
     MAX_CHECKS, MAX_MUTATIONS, MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS,
     MAX_QUEUE_DELAY_MS, MAX_QUEUE_PAYLOAD_SIZE_BYTES, MAX_TOTAL_KEY_SIZE_BYTES,
@@ -246,6 +246,44 @@ pub async fn op_kv_atomic_write(
     #[serde] enqueues: Vec<EnqueueArg>,
 ) -> Result<Option<String>, KvError> {
     let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
+    commit(&db, checks, mutations, enqueues).await
+}
+
+/// `kv.set`: one set, its value already encoded, with positional arguments
+/// (no argument objects to deserialize on the hot path). `expire_in` is
+/// negative for none.
+#[op2]
+#[string]
+pub async fn op_kv_set(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[serde] key: KeyArg,
+    #[smi] encoding: i32,
+    #[buffer] bytes: JsBuffer,
+    expire_in: f64,
+    append_versionstamp: bool,
+) -> Result<Option<String>, KvError> {
+    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
+    let mutation = MutationArg {
+        key,
+        kind: "set".into(),
+        value: Some(ValueArg {
+            encoding: i64::from(encoding),
+            bytes: serde_bytes::ByteBuf::from(bytes.to_vec()),
+        }),
+        expire_in: (expire_in >= 0.0).then_some(expire_in),
+        append_versionstamp,
+    };
+    commit(&db, Vec::new(), vec![mutation], Vec::new()).await
+}
+
+/// Validates a write with Deno's limits and messages, then commits it.
+async fn commit(
+    db: &DatabaseResource,
+    checks: Vec<CheckArg>,
+    mutations: Vec<MutationArg>,
+    enqueues: Vec<EnqueueArg>,
+) -> Result<Option<String>, KvError> {
     if checks.len() > MAX_CHECKS {
         return Err(type_error(format!("Too many checks (max {MAX_CHECKS})")));
     }
