@@ -23,6 +23,23 @@ pub(crate) use intrinsics::init;
 pub(crate) use read::{deserialize, Reader};
 pub(crate) use write::serialize;
 
+/// The error for a JavaScript exception already pending in the scope.
+fn thrown() -> WireError {
+    WireError::Exception
+}
+
+/// Calls `f` with `this` and `args`; an exception it throws stays pending.
+fn call<'s>(
+    scope: &v8::PinScope<'s, '_>,
+    f: &v8::Global<v8::Function>,
+    this: v8::Local<'s, v8::Value>,
+    args: &[v8::Local<'s, v8::Value>],
+) -> Result<v8::Local<'s, v8::Value>, WireError> {
+    v8::Local::new(scope, f)
+        .call(scope, this, args)
+        .ok_or_else(thrown)
+}
+
 /// The format version written.
 const FORMAT_VERSION: u32 = 16;
 /// The oldest format version read.

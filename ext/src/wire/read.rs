@@ -5,15 +5,11 @@ use std::rc::Rc;
 use deno_core::v8;
 
 use super::intrinsics::{self, Intrinsics};
-use super::{WireError, FORMAT_VERSION, MAX_DEPTH, MIN_READ_VERSION};
+use super::{call, thrown, WireError, FORMAT_VERSION, MAX_DEPTH, MIN_READ_VERSION};
 
 type Result<T> = std::result::Result<T, WireError>;
 
 /// A failed engine call: JavaScript threw, or the engine refused the value.
-fn thrown() -> WireError {
-    WireError::Exception
-}
-
 fn fail<T>(what: impl Into<String>) -> Result<T> {
     Err(WireError::malformed(what))
 }
@@ -376,18 +372,6 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         Ok(ctor.new_instance(scope, args).ok_or_else(thrown)?.into())
     }
 
-    fn call(
-        &self,
-        scope: &v8::PinScope<'s, '_>,
-        f: &v8::Global<v8::Function>,
-        this: v8::Local<'s, v8::Value>,
-        args: &[v8::Local<'s, v8::Value>],
-    ) -> Result<v8::Local<'s, v8::Value>> {
-        v8::Local::new(scope, f)
-            .call(scope, this, args)
-            .ok_or_else(thrown)
-    }
-
     fn string(&mut self, scope: &mut v8::PinScope<'s, '_>) -> Result<v8::Local<'s, v8::Value>> {
         let s = self.value(scope)?;
         if !s.is_string() {
@@ -443,7 +427,7 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         let buffer = v8::ArrayBuffer::with_backing_store(scope, &store);
         let codes = v8::Uint16Array::new(scope, buffer, 0, length).ok_or_else(thrown)?;
         let undefined = v8::undefined(scope).into();
-        self.call(
+        call(
             scope,
             &self.intrinsics.string_from_codes,
             undefined,
@@ -515,7 +499,7 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         let hex = v8::String::new(scope, &hex).ok_or_else(thrown)?.into();
         let negative = v8::Boolean::new(scope, bitfield & 1 == 1).into();
         let undefined = v8::undefined(scope).into();
-        self.call(
+        call(
             scope,
             &self.intrinsics.bigint_from_hex,
             undefined,
@@ -636,11 +620,11 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
             if is_map {
                 let key = self.value(scope)?;
                 let value = self.value(scope)?;
-                self.call(scope, add, c, &[key, value])?;
+                call(scope, add, c, &[key, value])?;
                 count = count.wrapping_add(2);
             } else {
                 let value = self.value(scope)?;
-                self.call(scope, add, c, &[value])?;
+                call(scope, add, c, &[value])?;
                 count = count.wrapping_add(1);
             }
         }
@@ -793,7 +777,7 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
     ) -> Result<()> {
         let key = v8::String::new(scope, key).ok_or_else(thrown)?.into();
         let undefined = v8::undefined(scope).into();
-        self.call(
+        call(
             scope,
             &self.intrinsics.set_hidden,
             undefined,

@@ -5,15 +5,11 @@ use std::collections::HashMap;
 use deno_core::v8;
 
 use super::intrinsics::{self, Intrinsics, Kind, ProtoKind};
-use super::{ErrorClass, WireError, FORMAT_VERSION, MAX_DEPTH};
+use super::{call, thrown, ErrorClass, WireError, FORMAT_VERSION, MAX_DEPTH};
 
 type Result<T> = std::result::Result<T, WireError>;
 
 /// A failed engine call: JavaScript threw (the caller's `TryCatch` has it).
-fn thrown() -> WireError {
-    WireError::Exception
-}
-
 /// Serializes `value` exactly as V8's ValueSerializer does for Deno KV
 /// (`Deno.core.serialize(value, { forStorage: true })`, format version 16).
 ///
@@ -103,18 +99,6 @@ pub(super) fn rust_string(scope: &v8::PinScope<'_, '_>, value: v8::Local<v8::Val
         }
         Err(_) => String::new(),
     }
-}
-
-/// Calls `f` with `this` and `args`.
-fn call<'s>(
-    scope: &v8::PinScope<'s, '_>,
-    f: &v8::Global<v8::Function>,
-    this: v8::Local<'s, v8::Value>,
-    args: &[v8::Local<'s, v8::Value>],
-) -> Result<v8::Local<'s, v8::Value>> {
-    v8::Local::new(scope, f)
-        .call(scope, this, args)
-        .ok_or_else(thrown)
 }
 
 /// How an array is written.
