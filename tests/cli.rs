@@ -1,15 +1,12 @@
 //! The `kvrt` command line, driven as a user would: `kvrt run` on scripts
 //! and `kvrt test` on fixture suites, checking output and exit codes.
 
+mod common;
+
+use common::workspace;
+
 use std::path::PathBuf;
 use std::process::{Command, Output};
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("runtime/ has a parent")
-        .to_path_buf()
-}
 
 fn kvrt(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_kvrt"))

@@ -16,6 +16,10 @@
 //! The two scenarios take a lock so that their timings do not mix. Figures
 //! (operations, retries, reads, final values, time) are printed.
 
+mod common;
+
+use common::workspace;
+
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -31,13 +35,6 @@ const TOTAL: usize = PROCESSES * PER_PROCESS;
 const TIMEOUT: Duration = Duration::from_secs(120);
 
 static SERIAL: Mutex<()> = Mutex::new(());
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("runtime/ has a parent")
-        .to_path_buf()
-}
 
 fn temp_db(name: &str) -> (PathBuf, PathBuf) {
     let dir = std::env::temp_dir().join(format!("kvrt-contention-{name}-{}", std::process::id()));

@@ -26,6 +26,10 @@
 //! Every tenth kill, and at the end, `crash_check.ts` also reads the copy
 //! through the KV API and must agree with rusqlite. Figures are printed.
 
+mod common;
+
+use common::workspace;
+
 use std::collections::{HashMap, HashSet};
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
@@ -39,13 +43,6 @@ use rusqlite::{Connection, OpenFlags};
 const KILLS: usize = 50;
 /// Longest a writer runs before it is killed.
 const MAX_RUN: Duration = Duration::from_millis(900);
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("runtime/ has a parent")
-        .to_path_buf()
-}
 
 /// SplitMix64: a small seeded generator, enough to pick kill times.
 struct Rng(u64);

@@ -7,16 +7,13 @@
 //! `@deno/linux-x64-glibc@2.9.6` from npm and sets it). Without it these tests
 //! fail, unless `KVRT_SKIP_DENO=1` says to skip them.
 
+mod common;
+
+use common::workspace;
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("runtime/ has a parent")
-        .to_path_buf()
-}
 
 /// The real Deno binary, or `None` when skipping is allowed.
 fn deno() -> Option<PathBuf> {

@@ -32,6 +32,10 @@
 //! In every case the process exits 0 (the script catches the errors), with no
 //! panic or abort. Figures are printed.
 
+mod common;
+
+use common::workspace;
+
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::ExitStatusExt;
@@ -43,13 +47,6 @@ use kv_engine::{
     encode_key, AtomicWrite, KeyPart, KvValue, Mutation, MutationKind, Store, StoreLocation,
 };
 use rusqlite::Connection;
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("runtime/ has a parent")
-        .to_path_buf()
-}
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("kvrt-hostile-{name}-{}", std::process::id()));

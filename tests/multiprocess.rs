@@ -3,18 +3,15 @@
 //! handler's process is killed, and leases kept alive for slow handlers.
 //! Timing bounds are generous; they check behaviour, not speed.
 
+mod common;
+
+use common::workspace;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
 use std::time::{Duration, Instant};
-
-fn workspace() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("runtime/ has a parent")
-        .to_path_buf()
-}
 
 /// A running `kvrt run` whose stdout lines arrive on a channel.
 struct Script {
