@@ -16,6 +16,7 @@ import {
   op_kvrt_random_fill,
   op_kvrt_read_text_file,
   op_kvrt_remove,
+  op_kvrt_test_output,
   op_kvrt_write_text_file,
 } from "ext:core/ops";
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
@@ -38,7 +39,10 @@ function define(target, name, value, enumerable = false) {
 // console: warn/error (level > 1) go to stderr. No colors, like deno with
 // redirected output.
 consoleMod.setNoColorFns(() => true, () => true);
-const console = new consoleMod.Console((msg, level) => core.print(msg, level > 1));
+// Under `kvrt test` output goes to the test reporters, which frame it.
+const console = new consoleMod.Console((msg, level) => {
+  if (!op_kvrt_test_output(msg)) core.print(msg, level > 1);
+});
 
 // crypto: only the randomness part of Web Crypto.
 const INTEGER_ARRAYS = [
@@ -214,7 +218,12 @@ const denoNs = {
   errors,
   inspect: consoleMod.inspect,
   customInspect: Symbol.for("Deno.customInspect"),
-  exit: (code = 0) => op_kvrt_exit(code | 0),
+  exit(code = 0) {
+    // Inside a test with `sanitizeExit`, exiting is an error of that test.
+    const handler = testRunner.currentExitHandler();
+    if (handler !== null) handler(code | 0);
+    op_kvrt_exit(code | 0);
+  },
   cwd: () => op_kvrt_cwd(),
   makeTempFileSync,
   makeTempFile: asyncOf(makeTempFileSync),
@@ -236,25 +245,3 @@ const denoNs = {
 for (const [name, value] of Object.entries(denoNs)) {
   define(globalThis.Deno, name, value, true);
 }
-
-// The hooks `kvrt test` drives from Rust; each resolves to "has anything failed".
-const results = [];
-define(globalThis, Symbol.for("kvrt.testRunner"), {
-  // One macrotask turn, so that an error a module's evaluation left pending
-  // surfaces before its tests run.
-  settle() {
-    return new Promise((resolve) => setTimeout(() => resolve(false), 0));
-  },
-  async runFile(options) {
-    const result = await testRunner.runTests(options);
-    results.push(result);
-    return result.failed > 0;
-  },
-  recordLoadError(fileLabel, message) {
-    results.push(testRunner.uncaughtError(fileLabel, message));
-    return true;
-  },
-  finish() {
-    return testRunner.printSummary(results) !== 0;
-  },
-});

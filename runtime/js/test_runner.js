@@ -1,16 +1,38 @@
-// A `deno test`-style runner: `test` is `Deno.test`, `runTests` runs the
-// tests one module registered and `printSummary` closes the run, all
-// printing the way `deno test` does without colors.
+// `Deno.test` for `kvrt test`: registers tests with the test command (ops
+// in runtime/src/test/ops.rs) and runs one when the command calls
+// `runTest(id)`, reporting its steps as they run. The command owns
+// filtering, ordering, sanitizers and every reporter.
 
-/** Tests registered since the last `runTests` call. */
-const registry = [];
+import {
+  op_kvrt_test_install,
+  op_kvrt_test_mode,
+  op_kvrt_test_register,
+  op_kvrt_test_step_result,
+  op_kvrt_test_step_wait,
+} from "ext:core/ops";
 
-/** When the run started, for the summary's total duration. */
-let runStart;
+// Built-ins captured before user code runs, so that patching them cannot
+// change how tests run or are reported.
+const DateNow = Date.now;
+const StringFn = String;
+const MapCtor = Map;
+const MapGet = Map.prototype.get;
+const MapSet = Map.prototype.set;
+const ArrayPush = Array.prototype.push;
+const ReflectApply = Reflect.apply;
 
-/** Notes the start of the run at the runner's first use. */
-function markStart() {
-  runStart ??= performance.now();
+/** Registered tests by id: `{ fn, name, site, sanitizeExit }`. */
+const registered = new MapCtor();
+
+/** Whether `runTest` has been handed to the command. */
+let installed = false;
+
+/** Called instead of exiting while a test with `sanitizeExit` runs. */
+let exitHandler = null;
+
+/** The handler `Deno.exit` must call instead of exiting, if any. */
+export function currentExitHandler() {
+  return exitHandler;
 }
 
 /**
@@ -82,20 +104,6 @@ function frameLocation(line) {
   return /^\s+at (?:.*\()?(.+?)\)?\s*$/.exec(line)?.[1];
 }
 
-/**
- * Where a test or step was declared, as Deno prints it after `=>`: the file
- * label plus line and column when the call site is in that file.
- */
-function locationLabel(site, fileLabel) {
-  const path = fileLabel.replace(/^\.\//, "");
-  if (site && (site.url === path || site.url.endsWith(`/${path}`))) {
-    return site.column === undefined
-      ? `${fileLabel}:${site.line}`
-      : `${fileLabel}:${site.line}:${site.column}`;
-  }
-  return fileLabel;
-}
-
 /** Parses `Deno.test` arguments into a test description (Deno's rules). */
 function describe(nameOrFnOrOptions, optionsOrFn, maybeFn, overrides) {
   let desc;
@@ -156,142 +164,63 @@ function describe(nameOrFnOrOptions, optionsOrFn, maybeFn, overrides) {
     desc = { ...nameOrFnOrOptions, fn, name };
   }
   return {
-    name: escapeName(String(desc.name)),
+    name: escapeName(StringFn(desc.name)),
     fn: desc.fn,
     ignore: Boolean(overrides.ignore ?? desc.ignore),
     only: Boolean(overrides.only ?? desc.only),
+    sanitizeOps: optionalBoolean(desc.sanitizeOps),
+    sanitizeResources: optionalBoolean(desc.sanitizeResources),
+    sanitizeExit: desc.sanitizeExit === undefined ? true : Boolean(desc.sanitizeExit),
     site: userCallSite(),
   };
 }
 
+/** `undefined` stays unset (the command's flag decides); anything else is a boolean. */
+function optionalBoolean(value) {
+  return value === undefined ? null : Boolean(value);
+}
+
+/** Registers a test with the command. Outside `kvrt test` it does nothing, as in Deno. */
+function register(nameOrFnOrOptions, optionsOrFn, maybeFn, overrides) {
+  if (!op_kvrt_test_mode()) return;
+  const desc = describe(nameOrFnOrOptions, optionsOrFn, maybeFn, overrides);
+  if (!installed) {
+    op_kvrt_test_install(runTest);
+    installed = true;
+  }
+  const id = op_kvrt_test_register({
+    name: desc.name,
+    ignore: desc.ignore,
+    only: desc.only,
+    sanitizeOps: desc.sanitizeOps,
+    sanitizeResources: desc.sanitizeResources,
+    fileName: desc.site?.url ?? null,
+    line: desc.site?.line ?? null,
+    column: desc.site?.column ?? null,
+  });
+  ReflectApply(MapSet, registered, [id, desc]);
+}
+
 /**
  * Registers a test, like `Deno.test`: `(name, fn)`, `(fn)`, `(options, fn)`,
- * `(name, options, fn)` or `({ name, fn, ignore, only, ... })`. Permission
- * and sanitizer options are accepted and ignored.
+ * `(name, options, fn)` or `({ name, fn, ignore, only, ... })`.
  */
 export function test(nameOrFnOrOptions, optionsOrFn, maybeFn) {
-  markStart();
-  registry.push(describe(nameOrFnOrOptions, optionsOrFn, maybeFn, {}));
+  register(nameOrFnOrOptions, optionsOrFn, maybeFn, {});
 }
 
 /** Registers an ignored test; same forms as `test`. */
 test.ignore = function ignore(nameOrFnOrOptions, optionsOrFn, maybeFn) {
-  markStart();
-  registry.push(
-    describe(nameOrFnOrOptions, optionsOrFn, maybeFn, { ignore: true }),
-  );
+  register(nameOrFnOrOptions, optionsOrFn, maybeFn, { ignore: true });
 };
 
 /** Registers a test that runs exclusively (fails the run); same forms as `test`. */
 test.only = function only(nameOrFnOrOptions, optionsOrFn, maybeFn) {
-  markStart();
-  registry.push(
-    describe(nameOrFnOrOptions, optionsOrFn, maybeFn, { only: true }),
-  );
+  register(nameOrFnOrOptions, optionsOrFn, maybeFn, { only: true });
 };
 
 // ---------------------------------------------------------------------------
-// Output
-
-/** Prints one line through the real `console.log`, even while it is wrapped. */
-function print(line) {
-  (savedConsole?.get("log") ?? console.log).call(console, line);
-}
-
-/** The reporter's state: the unfinished `name ...` line and the output block. */
-const out = { pending: null, pendingNode: null, inOutput: false };
-
-/** Ends the unfinished `name ...` line, if any, as a line of its own. */
-function flushPending() {
-  if (out.pending !== null) print(out.pending);
-  out.pending = null;
-  out.pendingNode = null;
-}
-
-/** Closes the test output block, if one is open. */
-function outputEnd() {
-  if (out.inOutput) print("----- output end -----");
-  out.inOutput = false;
-}
-
-/** Starts the `name ...` line of a test or step. */
-function reportWait(node) {
-  outputEnd();
-  flushPending();
-  out.pending = `${"  ".repeat(node.level)}${node.name} ...`;
-  out.pendingNode = node;
-}
-
-/** Finishes the `name ...` line of a test or step with its status. */
-function reportResult(node, status) {
-  outputEnd();
-  if (out.pendingNode !== node) reportWait(node);
-  print(`${out.pending} ${status}`);
-  out.pending = null;
-  out.pendingNode = null;
-}
-
-/** Console methods whose output is framed as test output. */
-const CONSOLE_METHODS = [
-  "log",
-  "info",
-  "debug",
-  "warn",
-  "error",
-  "dir",
-  "dirxml",
-  "table",
-  "trace",
-  "group",
-  "groupCollapsed",
-  "count",
-  "timeLog",
-  "timeEnd",
-  "assert",
-];
-
-/** Originals of the wrapped console methods while a test runs. */
-let savedConsole = null;
-
-/** Frames console output made by a test in `------- output -------` lines. */
-function captureConsole() {
-  savedConsole = new Map();
-  for (const method of CONSOLE_METHODS) {
-    const original = console[method];
-    if (typeof original !== "function") continue;
-    savedConsole.set(method, original);
-    console[method] = function (...args) {
-      if (!(method === "assert" && args[0]) && !out.inOutput) {
-        flushPending();
-        print("------- output -------");
-        out.inOutput = true;
-      }
-      return original.apply(this, args);
-    };
-  }
-}
-
-/** Undoes `captureConsole`, closing any open output block. */
-function restoreConsole() {
-  outputEnd();
-  for (const [method, original] of savedConsole) console[method] = original;
-  savedConsole = null;
-}
-
-/** Deno's short duration: `12ms`, `3s`, `1m5s`. */
-function humanElapsed(ms) {
-  if (ms < 1000) return `${ms}ms`;
-  if (ms < 60000) return `${Math.floor(ms / 1000)}s`;
-  const seconds = Math.floor(ms / 1000);
-  return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
-}
-
-/** A test's duration: microseconds below one millisecond. */
-function testElapsed(ms) {
-  return ms < 1
-    ? `${Math.floor(ms * 1000)}\u00b5s`
-    : humanElapsed(Math.floor(ms));
-}
+// Errors
 
 /**
  * The stack frames of an error (V8 stacks start with a header, QuickJS
@@ -339,38 +268,18 @@ function formatError(err) {
 // ---------------------------------------------------------------------------
 // Running
 
-/** Deno's error for a step its parent did not wait for. */
-const INCOMPLETE_MESSAGE =
-  "Didn't complete before parent. Await step with `await t.step(...)`.";
-
 /** Makes the tree node of a test (no parent) or step. */
-function makeNode(name, fn, site, parent, file) {
+function makeNode(id, name, fn, parent) {
   return {
+    id,
     name,
     fn,
-    site,
     parent,
-    file,
     level: parent ? parent.level + 1 : 0,
     children: [],
     completed: false,
-    reported: false,
     failed: false,
   };
-}
-
-/** `test ... step ... substep`, as listed in ERRORS and FAILURES. */
-function fullName(node) {
-  return node.parent ? `${fullName(node.parent)} ... ${node.name}` : node.name;
-}
-
-/** Records a failure for the ERRORS and FAILURES sections. */
-function addFailure(node, error) {
-  node.file.result.failures.push({
-    name: fullName(node),
-    location: locationLabel(node.site, node.file.fileLabel),
-    error,
-  });
 }
 
 /** Parses `t.step` arguments: `(name, fn)`, `(fn)` or `({ name, fn, ignore })`. */
@@ -407,12 +316,12 @@ function describeStep(nameOrFnOrOptions, maybeFn) {
 }
 
 /** The `t` given to a test or step function. */
-function makeContext(node) {
+function makeContext(node, origin) {
   return {
     [Symbol.toStringTag]: "TestContext",
     name: node.name,
     parent: node.parent?.context,
-    origin: node.file.origin ?? node.file.fileLabel,
+    origin,
     /** Runs a sub-step; resolves to whether it passed. */
     async step(nameOrFnOrOptions, maybeFn) {
       if (node.completed) {
@@ -422,21 +331,25 @@ function makeContext(node) {
         );
       }
       const def = describeStep(nameOrFnOrOptions, maybeFn);
-      const child = makeNode(
-        escapeName(def.name),
-        def.fn,
-        userCallSite(),
-        node,
-        node.file,
-      );
-      node.children.push(child);
-      reportWait(child);
-      const start = performance.now();
-      const outcome = def.ignore ? { kind: "ignored" } : await execute(child);
+      const site = userCallSite();
+      const name = escapeName(def.name);
+      const id = op_kvrt_test_step_wait({
+        name,
+        parentId: node.id,
+        level: node.level + 1,
+        fileName: site?.url ?? null,
+        line: site?.line ?? null,
+        column: site?.column ?? null,
+      });
+      const child = makeNode(id, name, def.fn, node);
+      ReflectApply(ArrayPush, node.children, [child]);
+      const start = DateNow();
+      const outcome = def.ignore
+        ? { kind: "ignored" }
+        : await execute(child, origin);
       child.completed = true;
       if (child.reported) return false;
-      const elapsed = humanElapsed(Math.floor(performance.now() - start));
-      report(child, outcome, elapsed);
+      reportStep(child, outcome, DateNow() - start);
       return outcome.kind === "ok";
     },
   };
@@ -446,15 +359,14 @@ function makeContext(node) {
  * Runs a node's function and settles its children: resolves to
  * `{ kind: "ok" | "error" | "failedSteps" | "incompleteSteps", ... }`.
  */
-async function execute(node) {
-  node.context = makeContext(node);
-  const fn = node.fn;
+async function execute(node, origin) {
+  node.context = makeContext(node, origin);
   let outcome;
   try {
-    await fn(node.context);
+    await node.fn(node.context);
     outcome = { kind: "ok" };
   } catch (error) {
-    outcome = { kind: "error", error };
+    outcome = { kind: "error", error: formatError(error) };
   }
   let failedSteps = 0;
   let incomplete = false;
@@ -472,215 +384,37 @@ async function execute(node) {
   return outcome;
 }
 
+/** Reports a step and marks whether it failed. */
+function reportStep(node, outcome, elapsed) {
+  node.reported = true;
+  node.failed = outcome.kind !== "ok" && outcome.kind !== "ignored";
+  op_kvrt_test_step_result(node.id, outcome, elapsed);
+}
+
 /** Reports a step that its parent did not wait for, with its sub-steps. */
 function reportIncomplete(node) {
   for (const child of node.children) {
     if (!child.reported) reportIncomplete(child);
   }
   node.completed = true;
-  report(node, { kind: "incomplete" }, null);
-}
-
-/** Prints a node's result line, counts it and records its failure. */
-function report(node, outcome, elapsed) {
-  node.reported = true;
-  node.failed = outcome.kind !== "ok" && outcome.kind !== "ignored";
-  const result = node.file.result;
-  const isStep = node.level > 0;
-  let status;
-  switch (outcome.kind) {
-    case "ok":
-      status = "ok";
-      break;
-    case "ignored":
-      status = "ignored";
-      break;
-    case "error":
-      status = "FAILED";
-      addFailure(node, formatError(outcome.error));
-      break;
-    case "failedSteps":
-      status = `FAILED (due to ${outcome.count} failed step${
-        outcome.count === 1 ? "" : "s"
-      })`;
-      break;
-    case "incompleteSteps":
-      status = "FAILED (due to incomplete steps)";
-      break;
-    case "incomplete":
-      status = "INCOMPLETE";
-      addFailure(node, INCOMPLETE_MESSAGE);
-      break;
-  }
-  const counter = node.failed
-    ? "failed"
-    : outcome.kind === "ok"
-    ? "passed"
-    : "ignored";
-  if (isStep) result[`${counter}Steps`]++;
-  else result[counter]++;
-  reportResult(node, elapsed === null ? status : `${status} (${elapsed})`);
-}
-
-/** Turns the `filter` option into a name predicate (`/re/` is a RegExp). */
-function nameFilter(filter) {
-  if (!filter) return () => true;
-  if (filter.length > 1 && filter.startsWith("/") && filter.endsWith("/")) {
-    const re = new RegExp(filter.slice(1, -1));
-    return (name) => re.test(name);
-  }
-  return (name) => name.includes(filter);
-}
-
-/** A fresh per-file result. */
-function emptyResult(fileLabel) {
-  return {
-    fileLabel,
-    passed: 0,
-    failed: 0,
-    ignored: 0,
-    filtered: 0,
-    passedSteps: 0,
-    failedSteps: 0,
-    ignoredSteps: 0,
-    onlyUsed: false,
-    failures: [],
-  };
+  reportStep(node, { kind: "incomplete" }, 0);
 }
 
 /**
- * Runs the tests registered so far, in order, then clears the registry.
- * `filter` keeps names containing it (or matching it, written `/regex/`);
- * then, if any kept test is `only`, those run alone; `failFast` stops after
- * the first failing test.
- * Resolves to the file's result for `printSummary`:
- * `{ fileLabel, passed, failed, ignored, filtered, passedSteps, failedSteps,
- * ignoredSteps, onlyUsed, failures: [{ name, location, error }] }`.
+ * Runs registered test `id` (the command calls this): resolves to its
+ * outcome. With `sanitizeExit`, `Deno.exit` throws instead of exiting.
  */
-export async function runTests({ filter, failFast = false, fileLabel } = {}) {
-  markStart();
-  const registered = registry.splice(0);
-  const result = emptyResult(fileLabel);
-  const matches = nameFilter(filter);
-  const matching = registered.filter((desc) => matches(desc.name));
-  result.onlyUsed = matching.some((desc) => desc.only);
-  const selected = result.onlyUsed
-    ? matching.filter((desc) => desc.only)
-    : matching;
-  result.filtered = registered.length - selected.length;
-  if (!filter || selected.length > 0) {
-    const n = selected.length;
-    print(`running ${n} test${n === 1 ? "" : "s"} from ${fileLabel}`);
+async function runTest(id) {
+  const desc = ReflectApply(MapGet, registered, [id]);
+  const node = makeNode(id, desc.name, desc.fn, null);
+  if (desc.sanitizeExit) {
+    exitHandler = (code) => {
+      throw new Error(`Test case attempted to exit with exit code: ${code}`);
+    };
   }
-  for (const desc of selected) {
-    const file = { fileLabel, origin: desc.site?.url, result };
-    const node = makeNode(desc.name, desc.fn, desc.site, null, file);
-    reportWait(node);
-    if (desc.ignore) {
-      report(node, { kind: "ignored" }, "0ms");
-      continue;
-    }
-    captureConsole();
-    const start = performance.now();
-    let outcome;
-    try {
-      outcome = await execute(node);
-    } finally {
-      restoreConsole();
-    }
-    report(node, outcome, testElapsed(performance.now() - start));
-    if (failFast && node.failed) break;
+  try {
+    return await execute(node, desc.site?.url);
+  } finally {
+    exitHandler = null;
   }
-  flushPending();
-  return result;
-}
-
-/**
- * Records a module that threw while loading (or an error no test caught),
- * printing `Uncaught error from <file> FAILED` and dropping the tests it
- * registered; returns a per-file result for `printSummary` that counts it
- * as one failed test. `error` is a thrown value or an already formatted
- * message (a leading `error: Uncaught ` is dropped, as Deno does).
- */
-export function uncaughtError(fileLabel, error) {
-  markStart();
-  registry.length = 0;
-  print(`Uncaught error from ${fileLabel} FAILED`);
-  const result = emptyResult(fileLabel);
-  result.failed = 1;
-  result.failures.push({
-    name: `${fileLabel} (uncaught error)`,
-    location: null,
-    error: `${
-      typeof error === "string"
-        ? error.replace(/^(error: )?(Uncaught )?/, "")
-        : formatError(error)
-    }\n` +
-      "This error was not caught from a test and caused the test runner to fail on the referenced module.\n" +
-      "It most likely originated from a dangling promise, event/timeout handler or top-level code.",
-  });
-  return result;
-}
-
-/** ` (N steps)` after a count, or nothing for zero steps. */
-function stepsText(n) {
-  return n === 0 ? "" : ` (${n} step${n === 1 ? "" : "s"})`;
-}
-
-/**
- * Prints the end of the run from the per-file results: the ERRORS and
- * FAILURES sections, the `ok | ...` / `FAILED | ...` line, the error that
- * fails the run, and finally `<passed> passed, <failed> failed` alone on its
- * line. Returns the exit code: 1 if a test failed or `only` was used.
- */
-export function printSummary(results) {
-  markStart();
-  const total = {
-    passed: 0,
-    failed: 0,
-    ignored: 0,
-    filtered: 0,
-    passedSteps: 0,
-    failedSteps: 0,
-    ignoredSteps: 0,
-  };
-  const failures = [];
-  let onlyUsed = false;
-  for (const result of results) {
-    for (const key of Object.keys(total)) total[key] += result[key] ?? 0;
-    failures.push(...result.failures);
-    onlyUsed ||= result.onlyUsed;
-  }
-  const title = (f) => f.location ? `${f.name} => ${f.location}` : f.name;
-  if (failures.length > 0) {
-    print("");
-    print(" ERRORS ");
-    print("");
-    for (const failure of failures) {
-      print(title(failure));
-      print(`error: ${failure.error}`);
-      print("");
-    }
-    print(" FAILURES ");
-    print("");
-    for (const failure of failures) print(title(failure));
-  }
-  let counts = `${total.passed} passed${
-    stepsText(total.passedSteps)
-  } | ${total.failed} failed${stepsText(total.failedSteps)}`;
-  if (total.ignored > 0 || total.ignoredSteps > 0) {
-    counts += ` | ${total.ignored} ignored${stepsText(total.ignoredSteps)}`;
-  }
-  if (total.filtered > 0) counts += ` | ${total.filtered} filtered out`;
-  const failed = total.failed > 0;
-  const elapsed = humanElapsed(Math.floor(performance.now() - runStart));
-  print("");
-  print(`${failed ? "FAILED" : "ok"} | ${counts} (${elapsed})`);
-  print("");
-  if (failed) print("error: Test failed");
-  else if (onlyUsed) {
-    print('error: Test failed because the "only" option was used');
-  }
-  print(`${total.passed} passed, ${total.failed} failed`);
-  return failed || onlyUsed ? 1 : 0;
 }

@@ -2,10 +2,10 @@
 //!
 //! [`worker::create_runtime`] builds a `JsRuntime` with the web platform
 //! globals (`deno_web`), the KV extension (`kv_ext`) and the runtime's own
-//! `Deno.*` helpers; [`run`] and [`test_command`] drive it for the CLI.
+//! `Deno.*` helpers; [`run`] and [`test`] drive it for the CLI.
 
 pub mod module_loader;
 pub mod ops;
 pub mod run;
-pub mod test_command;
+pub mod test;
 pub mod worker;

@@ -1,6 +1,7 @@
 //! The `kvrt` command line: `kvrt run <file>` and `kvrt test [paths]`.
 
 use clap::{Parser, Subcommand};
+use kvrt::test::{ReporterKind, TestOptions};
 
 /// A TypeScript runtime with Deno KV built in.
 #[derive(Parser)]
@@ -20,16 +21,36 @@ enum Command {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
-    /// Run `Deno.test` suites (`*_test.ts`, `*.test.js`, ...).
+    /// Run `Deno.test` suites (`*_test.ts`, `*.test.js`, ...), each module in
+    /// a runtime of its own.
     Test {
         /// Files or directories to search for test modules (default: the working directory).
         paths: Vec<String>,
         /// Run only tests whose name contains this text (or matches `/regex/`).
         #[arg(long)]
         filter: Option<String>,
-        /// Stop after the first failure.
+        /// Stop after N failed tests (default 1).
+        #[arg(long, value_name = "N", num_args = 0..=1, require_equals = true, default_missing_value = "1")]
+        fail_fast: Option<usize>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "pretty")]
+        reporter: ReporterKind,
+        /// Also write a JUnit XML report to PATH (`-`, the default, is standard output).
+        #[arg(long, value_name = "PATH", num_args = 0..=1, default_missing_value = "-")]
+        junit_path: Option<String>,
+        /// Run test modules in parallel (DENO_JOBS of them, default: the CPUs).
         #[arg(long)]
-        fail_fast: bool,
+        parallel: bool,
+        /// Shuffle the order of modules and tests (with SEED, reproducibly).
+        #[arg(long, value_name = "SEED", num_args = 0..=1, require_equals = true)]
+        shuffle: Option<Option<u64>>,
+        /// Fail a test that leaves async ops running (a test's `sanitizeOps` overrides).
+        #[arg(long)]
+        sanitize_ops: bool,
+        /// Fail a test that leaves resources open, such as a KV database (a
+        /// test's `sanitizeResources` overrides).
+        #[arg(long)]
+        sanitize_resources: bool,
     },
 }
 
@@ -41,10 +62,26 @@ fn main() {
             paths,
             filter,
             fail_fast,
-        } => kvrt::test_command::run_tests(kvrt::test_command::TestOptions {
+            reporter,
+            junit_path,
+            parallel,
+            shuffle,
+            sanitize_ops,
+            sanitize_resources,
+        } => kvrt::test::run_tests(TestOptions {
             paths,
             filter,
-            fail_fast,
+            fail_fast: fail_fast.map(|n| n.max(1)),
+            reporter,
+            junit_path,
+            jobs: if parallel {
+                kvrt::test::parallel_jobs()
+            } else {
+                1
+            },
+            shuffle: shuffle.map(|seed| seed.unwrap_or_else(kvrt::test::random_seed)),
+            sanitize_ops,
+            sanitize_resources,
         }),
     };
     std::process::exit(code);

@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use deno_core::error::CoreError;
+use deno_core::error::{CoreError, CoreErrorKind};
 use deno_core::PollEventLoopOptions;
 
 use crate::worker::create_runtime;
@@ -52,8 +52,22 @@ pub fn run_file(path: &str, args: Vec<String>) -> i32 {
     match result {
         Ok(()) => 0,
         Err(err) => {
-            eprintln!("{}", crate::test_command::format_error(&err));
+            eprintln!("{}", format_error(&err));
             1
         }
+    }
+}
+
+/// Formats an error the way `deno` reports an uncaught one: a JavaScript
+/// exception that escaped a module or the event loop is
+/// `error: Uncaught (in promise) <name>: <message>` followed by its stack.
+pub fn format_error(err: &CoreError) -> String {
+    let text = err.to_string();
+    let text = text.strip_prefix("error: ").unwrap_or(&text);
+    match &*err.0 {
+        CoreErrorKind::Js(_) if !text.starts_with("Uncaught") => {
+            format!("error: Uncaught (in promise) {text}")
+        }
+        _ => format!("error: {text}"),
     }
 }
