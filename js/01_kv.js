@@ -11,7 +11,7 @@ import {
   op_kv_deserialize,
   op_kv_finish_dequeued_message,
   op_kv_init,
-  op_kv_open,
+  op_kv_database_open,
   op_kv_set,
   op_kv_serialize,
   op_kv_snapshot_read,
@@ -678,7 +678,7 @@ function watchedEntry(key, raw) {
 
 /** `Deno.openKv(path?)`. */
 async function openKv(path) {
-  const rid = await op_kv_open(path ?? null);
+  const rid = await op_kv_database_open(path ?? null);
   return new Kv(rid, constructKey);
 }
 

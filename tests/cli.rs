@@ -97,7 +97,7 @@ fn test_reports_pass_fail_ignore_and_steps() {
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     for line in [
-        "running 8 tests from tests/fixtures/runner/mixed.ts",
+        "running 8 tests from ./tests/fixtures/runner/mixed.ts",
         "fails ... FAILED (",
         "ignored ... ignored (",
         "ignored too ... ignored (",
@@ -155,13 +155,13 @@ fn test_filter_by_text_and_regex() {
 #[test]
 fn test_only_runs_only_and_fails_the_run() {
     let out = kvrt(&["test", "tests/fixtures/runner/only.ts"]);
-    let (stdout, _) = text(&out);
+    let (stdout, stderr) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(stdout.contains("only this ... ok"), "{stdout}");
     assert!(!stdout.contains("not run"), "{stdout}");
     assert!(
-        stdout.contains("error: Test failed because the \"only\" option was used"),
-        "{stdout}"
+        stderr.contains("error: Test failed because the \"only\" option was used"),
+        "{stderr}"
     );
 }
 
@@ -184,7 +184,7 @@ fn test_uncaught_module_error_fails_that_file_only() {
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1));
     assert!(
-        stdout.contains("Uncaught error from tests/fixtures/runner/load_error.ts FAILED"),
+        stdout.contains("Uncaught error from ./tests/fixtures/runner/load_error.ts FAILED"),
         "{stdout}"
     );
     assert!(stdout.contains("module exploded"), "{stdout}");

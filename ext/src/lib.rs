@@ -33,7 +33,7 @@ deno_core::extension!(
     kv_ext,
     deps = [deno_webidl, deno_web],
     ops = [
-        ops::open::op_kv_open,
+        ops::open::op_kv_database_open,
         ops::value::op_kv_init,
         ops::value::op_kv_serialize,
         ops::value::op_kv_deserialize,

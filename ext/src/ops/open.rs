@@ -16,10 +16,11 @@ use crate::queue::Leases;
 use crate::signal::signal_for;
 use crate::KvConfig;
 
-/// Opens (creating if needed) the database at `path` and returns its resource id.
+/// Opens (creating if needed) the database at `path` and returns its resource
+/// id. Named as in Deno, whose test sanitizer reports it by this name.
 #[op2]
 #[smi]
-pub async fn op_kv_open(
+pub async fn op_kv_database_open(
     state: Rc<RefCell<OpState>>,
     #[string] path: Option<String>,
 ) -> Result<ResourceId, KvError> {

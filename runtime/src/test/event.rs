@@ -40,6 +40,8 @@ pub struct StepDescription {
     /// 1 for a test's own steps, 2 for their steps, ...
     pub level: usize,
     pub parent_id: usize,
+    /// The test this step belongs to.
+    pub root_id: usize,
     /// The names from the test down to this step's parent.
     pub ancestors: Vec<String>,
 }

@@ -52,15 +52,16 @@ impl TestSession {
         self.ids.fetch_add(1, Ordering::Relaxed)
     }
 
-    /// The names from the test down to (and including) test or step `id`.
-    fn ancestry(&self, id: usize) -> Option<Vec<String>> {
+    /// The test that test or step `id` belongs to, and the names from that
+    /// test down to (and including) `id`.
+    fn ancestry(&self, id: usize) -> Option<(usize, Vec<String>)> {
         if let Some(test) = self.tests.iter().find(|t| t.id == id) {
-            return Some(vec![test.name.clone()]);
+            return Some((id, vec![test.name.clone()]));
         }
         let step = self.steps.get(&id)?;
         let mut names = step.ancestors.clone();
         names.push(step.name.clone());
-        Some(names)
+        Some((step.root_id, names))
     }
 }
 
@@ -154,7 +155,7 @@ pub fn op_kvrt_test_step_wait(
 ) -> Result<u32, JsErrorBox> {
     let session = session(state)?;
     let parent_id = args.parent_id as usize;
-    let ancestors = session
+    let (root_id, ancestors) = session
         .ancestry(parent_id)
         .ok_or_else(|| JsErrorBox::generic("unknown parent test"))?;
     let step = StepDescription {
@@ -164,6 +165,7 @@ pub fn op_kvrt_test_step_wait(
         location: location(args.file_name, args.line, args.column),
         level: args.level as usize,
         parent_id,
+        root_id,
         ancestors,
     };
     let id = step.id;

@@ -18,11 +18,20 @@ struct Case {
     outcome: Outcome,
 }
 
-/// One `<testsuite>`: a module's tests, then its steps (as Deno orders them).
+/// One `<testsuite>`: a module's tests, then its steps in the order they
+/// started (as Deno orders them).
 struct Suite {
     origin: String,
     tests: Vec<Case>,
-    steps: Vec<Case>,
+    steps: Vec<(usize, Option<Case>)>,
+}
+
+impl Suite {
+    /// Tests, then the steps that finished.
+    fn cases(&self) -> impl Iterator<Item = &Case> {
+        let steps = self.steps.iter().filter_map(|(_, case)| case.as_ref());
+        self.tests.iter().chain(steps)
+    }
 }
 
 pub struct JunitReporter {
@@ -110,7 +119,11 @@ impl Reporter for JunitReporter {
                     location: desc.location.clone(),
                     outcome: outcome.clone(),
                 };
-                self.suite(&desc.origin).steps.push(case);
+                let steps = &mut self.suite(&desc.origin).steps;
+                match steps.iter_mut().find(|(id, _)| *id == desc.id) {
+                    Some(slot) => slot.1 = Some(case),
+                    None => steps.push((desc.id, Some(case))),
+                }
             }
             TestEvent::UncaughtError { origin, error } => {
                 let case = Case {
@@ -121,7 +134,10 @@ impl Reporter for JunitReporter {
                 };
                 self.suite(origin).tests.push(case);
             }
-            TestEvent::Wait(_) | TestEvent::Output(_) | TestEvent::StepWait(_) => {}
+            TestEvent::StepWait(desc) => {
+                self.suite(&desc.origin).steps.push((desc.id, None));
+            }
+            TestEvent::Wait(_) | TestEvent::Output(_) => {}
         }
         Ok(())
     }
@@ -130,7 +146,7 @@ impl Reporter for JunitReporter {
         let all = || {
             self.suites
                 .iter()
-                .flat_map(|s| s.tests.iter().chain(&s.steps))
+                .flat_map(Suite::cases)
         };
         let total = all().count();
         let failures = all().filter(|c| c.outcome.is_failed()).count();
@@ -141,7 +157,7 @@ impl Reporter for JunitReporter {
             elapsed.as_secs_f64()
         )?;
         for suite in &self.suites {
-            let cases: Vec<&Case> = suite.tests.iter().chain(&suite.steps).collect();
+            let cases: Vec<&Case> = suite.cases().collect();
             let name = escape(&display_path(&suite.origin));
             let disabled = cases
                 .iter()

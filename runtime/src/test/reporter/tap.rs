@@ -19,9 +19,9 @@ pub struct TapReporter {
     header: Option<String>,
     /// Numbered lines printed at the top level.
     count: usize,
-    /// Finished steps' lines per parent id, waiting for their parent's line.
+    /// Finished steps' lines per test id, waiting for the test's line.
     steps: HashMap<usize, Vec<String>>,
-    /// How many steps each parent has finished (their numbers).
+    /// How many steps each test has finished (their numbers).
     step_counts: HashMap<usize, usize>,
 }
 
@@ -100,11 +100,11 @@ fn diagnostic(failure: &Failure, location: Option<&Location>, origin: &str) -> S
 }
 
 impl TapReporter {
-    /// A finished parent's step lines, closed with their plan line.
-    fn take_steps(&mut self, parent: usize, indent: usize) -> Vec<String> {
-        let mut lines = self.steps.remove(&parent).unwrap_or_default();
-        if let Some(n) = self.step_counts.remove(&parent) {
-            lines.push(format!("{}1..{n}", "    ".repeat(indent + 1)));
+    /// A finished test's step lines, closed with their plan line.
+    fn take_steps(&mut self, test: usize) -> Vec<String> {
+        let mut lines = self.steps.remove(&test).unwrap_or_default();
+        if let Some(n) = self.step_counts.remove(&test) {
+            lines.push(format!("    1..{n}"));
         }
         lines
     }
@@ -115,9 +115,8 @@ impl Reporter for TapReporter {
         match event {
             TestEvent::Plan { origin, .. } => self.header(origin)?,
             TestEvent::StepResult(desc, outcome, _) => {
-                let subtests = self.take_steps(desc.id, desc.level);
                 let number = {
-                    let n = self.step_counts.entry(desc.parent_id).or_default();
+                    let n = self.step_counts.entry(desc.root_id).or_default();
                     *n += 1;
                     *n
                 };
@@ -127,14 +126,14 @@ impl Reporter for TapReporter {
                     outcome,
                     desc.location.as_ref(),
                     &desc.origin,
-                    desc.level,
-                    subtests,
+                    1,
+                    Vec::new(),
                 );
-                self.steps.entry(desc.parent_id).or_default().extend(lines);
+                self.steps.entry(desc.root_id).or_default().extend(lines);
             }
             TestEvent::Result(desc, outcome, _) => {
                 self.header(&desc.origin)?;
-                let subtests = self.take_steps(desc.id, 0);
+                let subtests = self.take_steps(desc.id);
                 self.count += 1;
                 let lines = lines(
                     self.count,
