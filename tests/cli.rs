@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::workspace;
+use common::{deno_bin, workspace};
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -288,4 +288,20 @@ fn deno_kv_environment_overrides() {
     assert_eq!(kvrt_env(&["run", script], &env), "1\n");
     assert_eq!(kvrt_env(&["run", script], &env), "1\n");
     std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn internals_are_private_as_in_deno() {
+    let script = "tests/fixtures/scripts/internals.ts";
+    let ours = kvrt(&["run", script]);
+    let theirs = Command::new(deno_bin())
+        .args(["run", "--unstable-kv", script])
+        .current_dir(workspace())
+        .env("NO_COLOR", "1")
+        .env("DENO_NO_UPDATE_CHECK", "1")
+        .output()
+        .expect("deno runs");
+    assert!(theirs.status.success(), "{:?}", text(&theirs));
+    assert_eq!(text(&ours), text(&theirs));
+    assert!(text(&ours).0.contains("Deno.core undefined"));
 }

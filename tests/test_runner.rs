@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::workspace;
+use common::{deno_bin, workspace};
 
 use std::path::PathBuf;
 use std::process::{Command, Output};
@@ -42,19 +42,6 @@ fn kvrt_test(args: &[&str], kvrt_dir: &PathBuf) -> Output {
         .expect("kvrt runs")
 }
 
-/// The real Deno; these tests fail without it (set KVRT_DENO_BIN).
-fn deno() -> PathBuf {
-    let path = std::env::var_os("KVRT_DENO_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("node_modules/@deno/linux-x64-glibc/deno"));
-    assert!(
-        path.is_file(),
-        "no Deno binary at {} (run ./scripts/setup.sh --with-deno)",
-        path.display()
-    );
-    path
-}
-
 /// Runs `deno test -A --unstable-kv` with `args`, without colors.
 fn deno_test(args: &[&str]) -> Output {
     let args: Vec<String> = args
@@ -67,7 +54,7 @@ fn deno_test(args: &[&str]) -> Output {
             }
         })
         .collect();
-    Command::new(deno())
+    Command::new(deno_bin())
         .args(["test", "-A", "--unstable-kv", "--no-check"])
         .args(&args)
         .current_dir(workspace())

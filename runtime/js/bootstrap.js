@@ -22,7 +22,28 @@ import {
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
 import * as kv from "ext:kv_ext/01_kv.js";
 
-const load = (name) => core.loadExtScript(`ext:deno_web/${name}.js`);
+/** deno_core's bootstrap data, hidden from user code once bootstrap ends. */
+const bootstrapData = globalThis.__bootstrap;
+let internalsHidden = false;
+
+/**
+ * Loads a deno_web script. Its code reads `__bootstrap` while it evaluates,
+ * so once that global is hidden it comes back for this synchronous moment
+ * only (no user code runs in between).
+ */
+function load(name) {
+  if (!internalsHidden) return core.loadExtScript(`ext:deno_web/${name}.js`);
+  Object.defineProperty(globalThis, "__bootstrap", {
+    value: bootstrapData,
+    writable: true,
+    configurable: true,
+  });
+  try {
+    return core.loadExtScript(`ext:deno_web/${name}.js`);
+  } finally {
+    delete globalThis.__bootstrap;
+  }
+}
 const consoleMod = load("01_console");
 const timers = load("02_timers");
 
@@ -245,3 +266,10 @@ const denoNs = {
 for (const [name, value] of Object.entries(denoNs)) {
   define(globalThis.Deno, name, value, true);
 }
+
+// Internals stay private, as in Deno: scripts see neither `Deno.core` (the
+// raw ops) nor `__bootstrap` (primordials and internals). Extension code
+// keeps the references it captured from `ext:core/mod.js`.
+delete globalThis.Deno.core;
+delete globalThis.__bootstrap;
+internalsHidden = true;

@@ -143,11 +143,7 @@ impl Reporter for JunitReporter {
     }
 
     fn finish(&mut self, _summary: &Summary, elapsed: Duration) -> std::io::Result<()> {
-        let all = || {
-            self.suites
-                .iter()
-                .flat_map(Suite::cases)
-        };
+        let all = || self.suites.iter().flat_map(Suite::cases);
         let total = all().count();
         let failures = all().filter(|c| c.outcome.is_failed()).count();
         writeln!(self.out, r#"<?xml version="1.0" encoding="UTF-8"?>"#)?;
