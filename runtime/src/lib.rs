@@ -4,8 +4,11 @@
 //! globals (`deno_web`), the KV extension (`kv_ext`) and the runtime's own
 //! `Deno.*` helpers; [`run`] and [`test`] drive it for the CLI.
 
+pub mod flags;
 pub mod module_loader;
+pub mod npm;
 pub mod ops;
+pub mod resolver;
 pub mod run;
 pub mod test;
 pub mod worker;

@@ -1,6 +1,8 @@
 //! The `kvrt` command line: `kvrt run <file>` and `kvrt test [paths]`.
 
 use clap::{Parser, Subcommand};
+use kvrt::flags::{strip_unstable_flags, DenoFlags};
+use kvrt::resolver::ConfigOptions;
 use kvrt::test::{ReporterKind, TestOptions};
 
 /// A TypeScript runtime with Deno KV built in.
@@ -15,6 +17,8 @@ struct Cli {
 enum Command {
     /// Run a JavaScript or TypeScript module.
     Run {
+        #[command(flatten)]
+        flags: DenoFlags,
         /// The module to run (a path, relative to the working directory).
         file: String,
         /// Arguments passed to the script as `Deno.args`.
@@ -24,6 +28,8 @@ enum Command {
     /// Run `Deno.test` suites (`*_test.ts`, `*.test.js`, ...), each module in
     /// a runtime of its own.
     Test {
+        #[command(flatten)]
+        flags: DenoFlags,
         /// Files or directories to search for test modules (default: the working directory).
         paths: Vec<String>,
         /// Run only tests whose name contains this text (or matches `/regex/`).
@@ -54,11 +60,25 @@ enum Command {
     },
 }
 
+/// Applies the flags every command shares; returns their configuration part.
+fn apply(flags: &DenoFlags) -> ConfigOptions {
+    if let Err(message) = flags.apply() {
+        eprintln!("error: {message}");
+        std::process::exit(1);
+    }
+    ConfigOptions {
+        config: flags.config.clone(),
+        no_config: flags.no_config,
+        import_map: flags.import_map.clone(),
+    }
+}
+
 fn main() {
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(strip_unstable_flags(std::env::args().collect()));
     let code = match cli.command {
-        Command::Run { file, args } => kvrt::run::run_file(&file, args),
+        Command::Run { flags, file, args } => kvrt::run::run_file(&file, args, &apply(&flags)),
         Command::Test {
+            flags,
             paths,
             filter,
             fail_fast,
@@ -82,6 +102,7 @@ fn main() {
             shuffle: shuffle.map(|seed| seed.unwrap_or_else(kvrt::test::random_seed)),
             sanitize_ops,
             sanitize_resources,
+            config: apply(&flags),
         }),
     };
     std::process::exit(code);

@@ -1,5 +1,6 @@
-//! Resolves and loads ES modules: local files (JavaScript, TypeScript, JSON),
-//! with TypeScript type-stripped by `deno_ast`, plus the embedded `@std/assert`.
+//! Loads ES modules: local files (JavaScript, TypeScript, JSON), with
+//! TypeScript type-stripped by `deno_ast`, plus the embedded `@std/assert`;
+//! resolution is the [`Resolver`]'s.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -13,25 +14,26 @@ use deno_core::{
 };
 use deno_error::JsErrorBox;
 
-/// Specifier under which the built-in assertion module is served.
-const STD_ASSERT_URL: &str = "kvrt:std/assert";
+use crate::resolver::{Resolver, STD_ASSERT_URL};
 
 /// Source of the built-in `@std/assert` module.
 const STD_ASSERT_SOURCE: &str = include_str!("../js/assert.js");
 
 /// Loads local modules, transpiling TypeScript, and keeps the source maps so
 /// that stack traces point at the original TypeScript lines.
-#[derive(Default)]
 pub struct TsModuleLoader {
+    resolver: Resolver,
     source_maps: RefCell<HashMap<String, Vec<u8>>>,
 }
 
-/// Maps bare and `jsr:` specifiers of the standard assertion module onto the
-/// embedded copy.
-fn is_std_assert(specifier: &str) -> bool {
-    let name = specifier.strip_prefix("jsr:").unwrap_or(specifier);
-    let name = name.strip_prefix('/').unwrap_or(name);
-    name == "@std/assert" || name.starts_with("@std/assert@") || name.starts_with("@std/assert/")
+impl TsModuleLoader {
+    /// A loader whose graph resolves specifiers with `resolver`.
+    pub fn new(resolver: Resolver) -> Self {
+        TsModuleLoader {
+            resolver,
+            source_maps: RefCell::default(),
+        }
+    }
 }
 
 impl ModuleLoader for TsModuleLoader {
@@ -41,10 +43,7 @@ impl ModuleLoader for TsModuleLoader {
         referrer: &str,
         _kind: ResolutionKind,
     ) -> Result<ModuleSpecifier, ModuleLoaderError> {
-        if is_std_assert(specifier) {
-            return ModuleSpecifier::parse(STD_ASSERT_URL).map_err(JsErrorBox::from_err);
-        }
-        deno_core::resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)
+        self.resolver.resolve(specifier, referrer)
     }
 
     fn load(
@@ -76,7 +75,7 @@ impl TsModuleLoader {
         }
         let path = specifier.to_file_path().map_err(|_| {
       JsErrorBox::type_error(format!(
-        "Unsupported scheme \"{}\" for module \"{specifier}\". Supported schemes: file, jsr:@std/assert",
+        "Unsupported scheme \"{}\" for module \"{specifier}\". Supported schemes: file, npm (from node_modules), jsr:@std/assert",
         specifier.scheme()
       ))
     })?;

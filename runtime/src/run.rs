@@ -5,6 +5,7 @@ use std::path::Path;
 use deno_core::error::{CoreError, CoreErrorKind};
 use deno_core::PollEventLoopOptions;
 
+use crate::resolver::{ConfigOptions, Resolver};
 use crate::worker::create_runtime;
 
 /// Resolves a command-line path (relative to the working directory) to a URL.
@@ -22,9 +23,16 @@ pub fn resolve_module(path: &str) -> Result<deno_core::ModuleSpecifier, String> 
 }
 
 /// Runs `path` with `args` as `Deno.args`; returns the process exit code.
-pub fn run_file(path: &str, args: Vec<String>) -> i32 {
+pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
     let specifier = match resolve_module(path) {
         Ok(specifier) => specifier,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 1;
+        }
+    };
+    let resolver = match resolver_for(&specifier, config) {
+        Ok(resolver) => resolver,
         Err(message) => {
             eprintln!("error: {message}");
             return 1;
@@ -41,7 +49,7 @@ pub fn run_file(path: &str, args: Vec<String>) -> i32 {
         }
     };
     let result: Result<(), CoreError> = tokio.block_on(async {
-        let mut runtime = create_runtime(&specifier, args)?;
+        let mut runtime = create_runtime(&specifier, args, resolver)?;
         let id = runtime.load_main_es_module(&specifier).await?;
         let evaluation = runtime.mod_evaluate(id);
         runtime
@@ -70,4 +78,17 @@ pub fn format_error(err: &CoreError) -> String {
         }
         _ => format!("error: {text}"),
     }
+}
+
+/// The resolver of the graph whose entry is `main_module`: its configuration
+/// is found upward from the module's directory.
+pub fn resolver_for(
+    main_module: &deno_core::ModuleSpecifier,
+    config: &ConfigOptions,
+) -> Result<Resolver, String> {
+    let path = main_module
+        .to_file_path()
+        .map_err(|()| format!("not a file path: {main_module}"))?;
+    let dir = path.parent().unwrap_or(Path::new("/"));
+    Resolver::discover(dir, config)
 }

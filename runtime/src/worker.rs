@@ -7,6 +7,7 @@ use deno_core::{JsRuntime, ModuleSpecifier, RuntimeOptions};
 
 use crate::module_loader::TsModuleLoader;
 use crate::ops;
+use crate::resolver::Resolver;
 
 deno_core::extension!(
   kvrt_runtime,
@@ -46,13 +47,15 @@ pub fn default_kv_dir(main_module: &ModuleSpecifier) -> PathBuf {
     kv_ext::default_database_dir(main_module.as_str())
 }
 
-/// Creates a runtime for `main_module` with `args` as `Deno.args`.
+/// Creates a runtime for `main_module` with `args` as `Deno.args`, whose
+/// module graph resolves specifiers with `resolver`.
 pub fn create_runtime(
     main_module: &ModuleSpecifier,
     args: Vec<String>,
+    resolver: Resolver,
 ) -> Result<JsRuntime, deno_core::error::CoreError> {
     JsRuntime::try_new(RuntimeOptions {
-        module_loader: Some(Rc::new(TsModuleLoader::default())),
+        module_loader: Some(Rc::new(TsModuleLoader::new(resolver))),
         extensions: vec![
             deno_webidl::deno_webidl::init(),
             deno_web::deno_web::init(

@@ -16,6 +16,7 @@ use super::filter::NameFilter;
 use super::ops::TestSession;
 use super::order::Shuffler;
 use super::sanitizer::Sanitizer;
+use crate::resolver::ConfigOptions;
 use crate::worker::create_runtime;
 
 /// What every file of a run shares.
@@ -29,6 +30,8 @@ pub struct RunContext {
     /// Stop once this many tests (or modules) have failed.
     pub fail_fast: Option<usize>,
     pub failures: Arc<AtomicUsize>,
+    /// Where each module's configuration (import map) comes from.
+    pub config: ConfigOptions,
 }
 
 impl RunContext {
@@ -81,7 +84,9 @@ pub fn run_file(specifier: &ModuleSpecifier, ctx: &RunContext) {
 /// error no test caught, which fails the module.
 async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(), String> {
     let origin = specifier.to_string();
-    let mut runtime = create_runtime(specifier, Vec::new()).map_err(|e| uncaught_text(&e))?;
+    let resolver = crate::run::resolver_for(specifier, &ctx.config)?;
+    let mut runtime =
+        create_runtime(specifier, Vec::new(), resolver).map_err(|e| uncaught_text(&e))?;
     runtime.op_state().borrow_mut().put(TestSession::new(
         ctx.events.clone(),
         origin.clone(),

@@ -22,6 +22,8 @@ use std::time::Instant;
 
 use deno_core::ModuleSpecifier;
 
+use crate::resolver::ConfigOptions;
+
 pub use reporter::ReporterKind;
 
 use file_runner::RunContext;
@@ -51,6 +53,8 @@ pub struct TestOptions {
     pub shuffle: Option<u64>,
     pub sanitize_ops: bool,
     pub sanitize_resources: bool,
+    /// Where each module's configuration (import map) comes from.
+    pub config: ConfigOptions,
 }
 
 /// The number of modules `--parallel` runs at once: `DENO_JOBS`, else the CPUs.
@@ -123,6 +127,7 @@ pub fn run_tests(options: TestOptions) -> i32 {
         sanitize_resources: options.sanitize_resources,
         fail_fast: options.fail_fast,
         failures: Arc::new(AtomicUsize::new(0)),
+        config: options.config.clone(),
     });
     let queue = Arc::new(Mutex::new(VecDeque::from(specifiers)));
     let mut workers = Vec::new();

@@ -1,0 +1,238 @@
+//! Module resolution and Deno's flags, differential against the real Deno:
+//! `deno.json(c)` import maps (imports, directory mappings, scopes),
+//! `--import-map`, `--config`, `--no-config`, npm packages from a
+//! `node_modules` that `npm install` fills, `--env-file`, `--unstable-*` and
+//! the permission flags.
+
+mod common;
+
+use common::{deno_bin, workspace};
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+const FIXTURES: &str = "tests/fixtures/resolution";
+
+fn kvrt(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_kvrt"))
+        .args(args)
+        .current_dir(dir)
+        .env(
+            "KVRT_DIR",
+            std::env::temp_dir().join("kvrt-resolution-tests"),
+        )
+        .output()
+        .expect("kvrt runs")
+}
+
+fn deno(args: &[&str], dir: &Path) -> Output {
+    Command::new(deno_bin())
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("DENO_NO_UPDATE_CHECK", "1")
+        .env(
+            "DENO_DIR",
+            std::env::temp_dir().join("kvrt-resolution-deno-dir"),
+        )
+        .output()
+        .expect("deno runs")
+}
+
+fn text(out: &Output) -> (String, String) {
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+/// Runs `args` under both and asserts the same exit code and standard output.
+fn same(args: &[&str], dir: &Path) -> String {
+    let ours = kvrt(args, dir);
+    let theirs = deno(args, dir);
+    assert_eq!(
+        (ours.status.code(), text(&ours).0),
+        (theirs.status.code(), text(&theirs).0),
+        "kvrt {:?}\ndeno {:?}",
+        text(&ours),
+        text(&theirs)
+    );
+    text(&ours).0
+}
+
+#[test]
+fn import_map_of_the_config_found_upward() {
+    let out = same(
+        &["run", &format!("{FIXTURES}/project/main.ts")],
+        &workspace(),
+    );
+    assert_eq!(out, "hello from lib 42 hello from the scope\n");
+}
+
+#[test]
+fn import_map_flag_config_flag_and_no_config() {
+    let main = format!("{FIXTURES}/project/main.ts");
+    let map = format!("--import-map={FIXTURES}/import_map.json");
+    let out = same(&["run", &map, &main], &workspace());
+    assert_eq!(out, "hello from the scope 42 hello from the scope\n");
+
+    // --config from another directory than the module's.
+    let config = format!("{FIXTURES}/project/deno.jsonc");
+    let copy = std::env::temp_dir().join(format!("kvrt-resolution-{}", std::process::id()));
+    std::fs::create_dir_all(&copy).expect("temp dir");
+    let script = copy.join("main.ts");
+    std::fs::write(
+        &script,
+        "import { greeting } from \"greeting\";\nconsole.log(greeting);\n",
+    )
+    .expect("write script");
+    let script = script.to_string_lossy().into_owned();
+    let out = same(&["run", "--config", &config, &script], &workspace());
+    assert_eq!(out, "hello from lib\n");
+
+    // --no-config: the bare specifier is unmapped in both.
+    let bare = format!("{FIXTURES}/project/bare_only.ts");
+    assert_eq!(same(&["run", &bare], &workspace()), "hello from lib\n");
+    let ours = kvrt(&["run", "--no-config", &bare], &workspace());
+    let theirs = deno(&["run", "--no-config", &bare], &workspace());
+    assert_eq!(ours.status.code(), Some(1));
+    assert_eq!(theirs.status.code(), Some(1));
+    let first = |out: &Output| text(out).1.lines().next().unwrap_or_default().to_string();
+    assert_eq!(first(&ours), first(&theirs));
+    assert_eq!(first(&ours), "error: Import \"greeting\" not a dependency");
+}
+
+#[test]
+fn unmapped_bare_specifier_error_matches_deno() {
+    let script = format!("{FIXTURES}/project/unmapped.ts");
+    let ours = kvrt(&["run", &script], &workspace());
+    let theirs = deno(&["run", &script], &workspace());
+    assert_eq!(ours.status.code(), Some(1));
+    assert_eq!(theirs.status.code(), Some(1));
+    let first = |out: &Output| text(out).1.lines().next().unwrap_or_default().to_string();
+    assert_eq!(first(&ours), first(&theirs));
+}
+
+/// A directory with zod and nanoid installed by npm (ES module packages)
+/// and is-number (CommonJS only).
+fn npm_project() -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("kvrt-npm-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    std::fs::write(
+        dir.join("package.json"),
+        r#"{ "name": "kvrt-npm-fixture", "private": true,
+             "dependencies": { "zod": "3.23.8", "nanoid": "5.0.7", "is-number": "7.0.0" } }"#,
+    )
+    .expect("write package.json");
+    let status = Command::new("npm")
+        .args(["install", "--no-audit", "--no-fund", "--silent"])
+        .current_dir(&dir)
+        .status()
+        .expect("npm runs (install Node.js and npm)");
+    assert!(status.success(), "npm install failed");
+    std::fs::copy(
+        workspace().join(FIXTURES).join("npm_main.ts"),
+        dir.join("main.ts"),
+    )
+    .expect("copy fixture");
+    dir
+}
+
+#[test]
+fn npm_packages_from_node_modules() {
+    let dir = npm_project();
+    let out = same(&["run", "main.ts"], &dir);
+    assert!(
+        out.starts_with("{ name: \"ada\", age: 36 } true 7\n"),
+        "{out}"
+    );
+
+    // A version node_modules does not hold, and a CommonJS-only package.
+    std::fs::write(dir.join("v4.ts"), "import \"npm:zod@^4\";\n").expect("write");
+    let out = kvrt(&["run", "v4.ts"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains(
+            "Could not find a matching package for 'npm:zod@^4' in the node_modules directory."
+        ),
+        "{:?}",
+        text(&out)
+    );
+    std::fs::write(
+        dir.join("cjs.ts"),
+        "import n from \"is-number\";\nconsole.log(n(1));\n",
+    )
+    .expect("write");
+    let out = kvrt(&["run", "cjs.ts"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out).1.contains("CommonJS"), "{:?}", text(&out));
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
+fn deno_flags_are_accepted() {
+    let script = format!("{FIXTURES}/env_main.ts");
+    let env = format!("--env-file={FIXTURES}/fixture.env");
+    let out = same(
+        &[
+            "run",
+            "--unstable-kv",
+            "--unstable-cron",
+            "-A",
+            "-q",
+            "--no-check",
+            &env,
+            &script,
+        ],
+        &workspace(),
+    );
+    assert_eq!(out, "1 two words\nand a line kept\n");
+    let out = same(
+        &[
+            "run",
+            "--allow-read",
+            "--allow-write=/tmp",
+            "--allow-env=KVRT_FIXTURE_A,KVRT_FIXTURE_B,KVRT_FIXTURE_C",
+            "--allow-net",
+            &env,
+            &script,
+        ],
+        &workspace(),
+    );
+    assert_eq!(out, "1 two words\nand a line kept\n");
+    // Flags after the script belong to it.
+    let out = kvrt(
+        &[
+            "run",
+            "tests/fixtures/scripts/args_exit.ts",
+            "--unstable-kv",
+        ],
+        &workspace(),
+    );
+    assert!(
+        text(&out).0.starts_with("[\"--unstable-kv\"]"),
+        "{:?}",
+        text(&out)
+    );
+    // Deno's unknown flags and the --deny-* flags kvrt cannot honour fail clearly.
+    let out = kvrt(&["run", "--unstable-nope", &script], &workspace());
+    assert_eq!(out.status.code(), Some(2));
+    let out = kvrt(&["run", "--deny-read", &script], &workspace());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out).1.contains("--deny-read is not supported"),
+        "{:?}",
+        text(&out)
+    );
+    // kvrt test takes them too.
+    let out = kvrt(
+        &[
+            "test",
+            "--unstable-kv",
+            "-A",
+            "tests/fixtures/runner/all_pass.ts",
+        ],
+        &workspace(),
+    );
+    assert!(out.status.success(), "{:?}", text(&out));
+}
