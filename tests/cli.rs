@@ -305,3 +305,34 @@ fn internals_are_private_as_in_deno() {
     assert_eq!(text(&ours), text(&theirs));
     assert!(text(&ours).0.contains("Deno.core undefined"));
 }
+
+#[test]
+fn process_facts_and_exit_code_match_deno() {
+    let script = "tests/fixtures/scripts/process_info.ts";
+    for no_color in [false, true] {
+        let mut ours = Command::new(env!("CARGO_BIN_EXE_kvrt"));
+        let mut theirs = Command::new(deno_bin());
+        ours.args(["run", script]);
+        theirs
+            .args(["run", "-A", script])
+            .env("DENO_NO_UPDATE_CHECK", "1");
+        for command in [&mut ours, &mut theirs] {
+            command.current_dir(workspace()).env_remove("NO_COLOR");
+            if no_color {
+                command.env("NO_COLOR", "1");
+            }
+        }
+        let ours = ours.output().expect("kvrt runs");
+        let theirs = theirs.output().expect("deno runs");
+        assert_eq!(text(&ours), text(&theirs));
+        assert_eq!(ours.status.code(), Some(7));
+        assert_eq!(theirs.status.code(), Some(7));
+    }
+    // Deno.exit() without a code exits with Deno.exitCode.
+    let dir = tempdir();
+    let script = dir.join("exit.ts");
+    std::fs::write(&script, "Deno.exitCode = 4;\nDeno.exit();\n").expect("write");
+    let out = kvrt(&["run", script.to_str().expect("utf-8 path")]);
+    assert_eq!(out.status.code(), Some(4));
+    std::fs::remove_dir_all(&dir).ok();
+}

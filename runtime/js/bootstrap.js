@@ -5,6 +5,7 @@
 import { core } from "ext:core/mod.js";
 import {
   op_kvrt_args,
+  op_kvrt_build_target,
   op_kvrt_cwd,
   op_kvrt_env_delete,
   op_kvrt_env_get,
@@ -13,9 +14,11 @@ import {
   op_kvrt_exit,
   op_kvrt_make_temp_dir,
   op_kvrt_make_temp_file,
+  op_kvrt_process_info,
   op_kvrt_random_fill,
   op_kvrt_read_text_file,
   op_kvrt_remove,
+  op_kvrt_set_exit_code,
   op_kvrt_test_output,
   op_kvrt_write_text_file,
 } from "ext:core/ops";
@@ -226,20 +229,52 @@ const env = {
   toObject: () => op_kvrt_env_to_object(),
 };
 
+// Deno.build from the target this binary was compiled for.
+const [target, arch, os, engine] = op_kvrt_build_target();
+const [, vendor = "unknown", , targetEnv = ""] = target.split("-");
+const build = Object.freeze({ target, arch, os, vendor, env: targetEnv, standalone: false });
+
+// Deno.version: `deno` and `typescript` are those of the Deno release whose
+// API kvrt follows; `v8` names the JavaScript engine actually running.
+const version = Object.freeze({
+  deno: "2.9.6",
+  v8: engine,
+  typescript: "6.0.3",
+});
+
+const [pid, ppid, execPath, mainModule, noColor] = op_kvrt_process_info();
+
+/** `Deno.exitCode`: the code the process exits with when it ends normally. */
+let exitCode = 0;
+function setExitCode(value) {
+  if (typeof value !== "number") {
+    throw new TypeError(`Exit code must be a number, got: ${value} (${typeof value})`);
+  }
+  if (!Number.isInteger(value)) {
+    throw new RangeError(`Exit code must be an integer, got: ${value}`);
+  }
+  exitCode = value;
+  op_kvrt_set_exit_code(value);
+}
+
 const denoNs = {
   args: Object.freeze(op_kvrt_args()),
-  build: Object.freeze({
-    os: "linux",
-    arch: "x86_64",
-    target: "x86_64-unknown-linux-gnu",
-    vendor: "unknown",
-    env: "gnu",
-  }),
+  build,
+  version,
+  noColor,
+  pid,
+  ppid,
+  mainModule,
+  execPath: () => execPath,
   env,
   errors,
   inspect: consoleMod.inspect,
   customInspect: Symbol.for("Deno.customInspect"),
-  exit(code = 0) {
+  exit(code) {
+    // As in Deno: a numeric code becomes Deno.exitCode first; without one,
+    // Deno.exitCode is the code.
+    if (typeof code === "number") setExitCode(code | 0);
+    else code = exitCode;
     // Inside a test with `sanitizeExit`, exiting is an error of that test.
     const handler = testRunner.currentExitHandler();
     if (handler !== null) handler(code | 0);
@@ -266,6 +301,12 @@ const denoNs = {
 for (const [name, value] of Object.entries(denoNs)) {
   define(globalThis.Deno, name, value, true);
 }
+Object.defineProperty(globalThis.Deno, "exitCode", {
+  get: () => exitCode,
+  set: setExitCode,
+  enumerable: true,
+  configurable: true,
+});
 
 // Internals stay private, as in Deno: scripts see neither `Deno.core` (the
 // raw ops) nor `__bootstrap` (primordials and internals). Extension code

@@ -21,6 +21,9 @@ const MapSet = Map.prototype.set;
 const ArrayPush = Array.prototype.push;
 const ReflectApply = Reflect.apply;
 
+/** The `Deno` namespace, captured before user code can replace it. */
+const DenoNs = globalThis.Deno;
+
 /** Registered tests by id: `{ fn, name, site, sanitizeExit }`. */
 const registered = new MapCtor();
 
@@ -410,6 +413,16 @@ async function runTest(id) {
   if (desc.sanitizeExit) {
     exitHandler = (code) => {
       throw new Error(`Test case attempted to exit with exit code: ${code}`);
+    };
+    const fn = node.fn;
+    node.fn = async (t) => {
+      await fn(t);
+      const code = DenoNs.exitCode;
+      if (code !== 0) {
+        // Reset, so that the next tests can run, and fail this one.
+        DenoNs.exitCode = 0;
+        throw new Error(`Test case finished with exit code set to ${code}`);
+      }
     };
   }
   try {

@@ -5,6 +5,7 @@ use std::path::Path;
 use deno_core::error::{CoreError, CoreErrorKind};
 use deno_core::PollEventLoopOptions;
 
+use crate::ops::process::ExitCode;
 use crate::resolver::{ConfigOptions, Resolver};
 use crate::worker::create_runtime;
 
@@ -48,17 +49,20 @@ pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
             return 1;
         }
     };
-    let result: Result<(), CoreError> = tokio.block_on(async {
+    let result: Result<i32, CoreError> = tokio.block_on(async {
         let mut runtime = create_runtime(&specifier, args, resolver)?;
         let id = runtime.load_main_es_module(&specifier).await?;
         let evaluation = runtime.mod_evaluate(id);
         runtime
             .run_event_loop(PollEventLoopOptions::default())
             .await?;
-        evaluation.await
+        evaluation.await?;
+        let state = runtime.op_state();
+        let code = state.borrow().borrow::<ExitCode>().0;
+        Ok(code)
     });
     match result {
-        Ok(()) => 0,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("{}", format_error(&err));
             1

@@ -20,6 +20,9 @@ deno_core::extension!(
     ops::process::op_kvrt_env_delete,
     ops::process::op_kvrt_env_to_object,
     ops::process::op_kvrt_cwd,
+    ops::process::op_kvrt_set_exit_code,
+    ops::process::op_kvrt_process_info,
+    ops::process::op_kvrt_build_target,
     ops::fs::op_kvrt_make_temp_file,
     ops::fs::op_kvrt_make_temp_dir,
     ops::fs::op_kvrt_remove,
@@ -35,9 +38,11 @@ deno_core::extension!(
   ],
   esm_entry_point = "ext:kvrt_runtime/bootstrap.js",
   esm = [dir "js", "test_runner.js", "bootstrap.js"],
-  options = { args: Vec<String> },
+  options = { args: Vec<String>, main_module: String },
   state = |state, options| {
     state.put(ops::process::ScriptArgs(options.args));
+    state.put(ops::process::MainModule(options.main_module));
+    state.put(ops::process::ExitCode::default());
   },
 );
 
@@ -67,7 +72,7 @@ pub fn create_runtime(
             kv_ext::kv_ext::init(kv_ext::KvConfig {
                 default_dir: default_kv_dir(main_module),
             }),
-            kvrt_runtime::init(args),
+            kvrt_runtime::init(args, main_module.to_string()),
         ],
         ..Default::default()
     })

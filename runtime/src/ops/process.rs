@@ -84,3 +84,54 @@ pub fn op_kvrt_env_to_object() -> HashMap<String, String> {
 pub fn op_kvrt_cwd() -> Result<String, std::io::Error> {
     Ok(std::env::current_dir()?.to_string_lossy().into_owned())
 }
+
+/// `Deno.exitCode`: the code the process exits with when its event loop
+/// ends (or on `Deno.exit()` without a code).
+#[derive(Clone, Copy, Default)]
+pub struct ExitCode(pub i32);
+
+/// Sets `Deno.exitCode` (the shim validates it).
+#[op2(fast)]
+pub fn op_kvrt_set_exit_code(state: &mut OpState, code: i32) {
+    state.put(ExitCode(code));
+}
+
+/// Facts about the process: `[pid, ppid, execPath, mainModule, noColor]`.
+#[op2]
+#[serde]
+pub fn op_kvrt_process_info(state: &mut OpState) -> (u32, u32, String, String, bool) {
+    let exec_path = std::env::current_exe()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let main_module = state.borrow::<MainModule>().0.clone();
+    (
+        std::process::id(),
+        std::os::unix::process::parent_id(),
+        exec_path,
+        main_module,
+        std::env::var_os("NO_COLOR").is_some(),
+    )
+}
+
+/// The URL of the module the runtime was started for (`Deno.mainModule`).
+#[derive(Clone, Default)]
+pub struct MainModule(pub String);
+
+/// `Deno.build` and the engine of `Deno.version.v8`: the target triple,
+/// architecture and OS this binary was compiled for, and the engine version
+/// (V8's API version, marked `-quickjs` on the QuickJS backend).
+#[op2]
+#[serde]
+pub fn op_kvrt_build_target() -> (&'static str, &'static str, &'static str, String) {
+    let engine = if cfg!(feature = "quickjs") {
+        format!("{}-quickjs", deno_core::v8::VERSION_STRING)
+    } else {
+        deno_core::v8::VERSION_STRING.to_string()
+    };
+    (
+        env!("KVRT_TARGET"),
+        std::env::consts::ARCH,
+        std::env::consts::OS,
+        engine,
+    )
+}
