@@ -336,3 +336,22 @@ fn process_facts_and_exit_code_match_deno() {
     assert_eq!(out.status.code(), Some(4));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn structured_clone_and_error_keys_match_deno() {
+    let script = "tests/fixtures/scripts/clone_errors.ts";
+    let ours = kvrt(&["run", script]);
+    let theirs = Command::new(deno_bin())
+        .args(["run", script])
+        .current_dir(workspace())
+        .env("NO_COLOR", "1")
+        .env("DENO_NO_UPDATE_CHECK", "1")
+        .output()
+        .expect("deno runs");
+    assert_eq!(text(&ours), text(&theirs));
+    assert!(
+        text(&ours).0.contains("stack adds no key true"),
+        "{:?}",
+        text(&ours)
+    );
+}

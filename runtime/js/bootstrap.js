@@ -24,6 +24,7 @@ import {
 } from "ext:core/ops";
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
 import * as kv from "ext:kv_ext/01_kv.js";
+import { op_kv_deserialize, op_kv_serialize } from "ext:core/ops";
 
 /** deno_core's bootstrap data, hidden from user code once bootstrap ends. */
 const bootstrapData = globalThis.__bootstrap;
@@ -119,7 +120,6 @@ const LAZY_GLOBALS = {
   "00_url": ["URL", "URLSearchParams"],
   "01_dom_exception": ["DOMException"],
   "02_event": ["Event", "EventTarget", "CustomEvent", "ErrorEvent", "MessageEvent"],
-  "02_structured_clone": ["structuredClone"],
   "03_abort_signal": ["AbortController", "AbortSignal"],
   "05_base64": ["atob", "btoa"],
   "06_streams": [
@@ -146,6 +146,61 @@ for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
     });
   }
 }
+
+// structuredClone through kv_ext's V8 wire codec, the one KV values go
+// through: Deno's results and messages for errors, cycles and values that
+// cannot be cloned. deno_web's (QuickJS's serializer, which refuses Error
+// objects) only runs for transfers.
+function structuredClone(value, options) {
+  if (arguments.length === 0) {
+    throw new TypeError(
+      "Failed to execute 'structuredClone': 1 argument required, but only 0 present",
+    );
+  }
+  if (options?.transfer?.length) {
+    return load("02_structured_clone").structuredClone(value, options);
+  }
+  let bytes;
+  try {
+    bytes = op_kv_serialize(value);
+  } catch (err) {
+    throw new (load("01_dom_exception").DOMException)(err.message, "DataCloneError");
+  }
+  return op_kv_deserialize(bytes);
+}
+define(globalThis, "structuredClone", structuredClone);
+
+// On the QuickJS backend, V8's private properties (which deno_core puts on
+// an error when its stack is read) are symbols; reflection must not list
+// them, as V8 never does, or an Error whose stack was read stops comparing
+// equal to its copy.
+const symbolDescription = Object.getOwnPropertyDescriptor(Symbol.prototype, "description").get;
+const isEnginePrivate = (key) =>
+  typeof key === "symbol" &&
+  (symbolDescription.call(key) ?? "").startsWith("v82jsc_private:");
+const withoutPrivates = (keys) => keys.filter((key) => !isEnginePrivate(key));
+const reflectOwnKeys = Reflect.ownKeys;
+const getOwnPropertySymbols = Object.getOwnPropertySymbols;
+const getOwnPropertyDescriptors = Object.getOwnPropertyDescriptors;
+define(Reflect, "ownKeys", {
+  ownKeys(target) {
+    return withoutPrivates(reflectOwnKeys(target));
+  },
+}.ownKeys);
+define(Object, "getOwnPropertySymbols", {
+  getOwnPropertySymbols(object) {
+    return withoutPrivates(getOwnPropertySymbols(object));
+  },
+}.getOwnPropertySymbols);
+define(Object, "getOwnPropertyDescriptors", {
+  getOwnPropertyDescriptors(object) {
+    const descriptors = getOwnPropertyDescriptors(object);
+    for (const key of getOwnPropertySymbols(descriptors)) {
+      if (isEnginePrivate(key)) delete descriptors[key];
+    }
+    return descriptors;
+  },
+}.getOwnPropertyDescriptors);
 
 // Language features QuickJS may lack.
 if (typeof Promise.withResolvers !== "function") {
