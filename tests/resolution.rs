@@ -236,3 +236,83 @@ fn deno_flags_are_accepted() {
     );
     assert!(out.status.success(), "{:?}", text(&out));
 }
+
+#[test]
+fn jsr_packages_from_a_registry() {
+    let server = common::serve_dir(workspace().join("tests/fixtures/jsr_registry"));
+    let registry = server.url.clone();
+    let cache = std::env::temp_dir().join(format!("kvrt-jsr-cache-{}", std::process::id()));
+    let script = format!("{FIXTURES}/jsr_main.ts");
+    let run = |registry: &str| {
+        Command::new(env!("CARGO_BIN_EXE_kvrt"))
+            .args(["run", &script])
+            .current_dir(workspace())
+            .env("KVRT_DIR", &cache)
+            .env("JSR_URL", registry)
+            .output()
+            .expect("kvrt runs")
+    };
+    let ours = run(&registry);
+    let theirs = Command::new(deno_bin())
+        .args(["run", &script])
+        .current_dir(workspace())
+        .env("NO_COLOR", "1")
+        .env("DENO_NO_UPDATE_CHECK", "1")
+        .env("DENO_DIR", cache.join("deno"))
+        .env("JSR_URL", &registry)
+        .output()
+        .expect("deno runs");
+    assert_eq!(
+        text(&ours).0,
+        text(&theirs).0,
+        "kvrt {:?}\ndeno {:?}",
+        text(&ours),
+        text(&theirs)
+    );
+    assert_eq!(
+        text(&ours).0,
+        "hello ADA (1.1.0, greet-1) hello bob (1.0.0) X\n"
+    );
+
+    // The cache serves while the registry is down.
+    server.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let ours = run(&registry);
+    assert_eq!(
+        text(&ours).0,
+        "hello ADA (1.1.0, greet-1) hello bob (1.0.0) X\n",
+        "{:?}",
+        text(&ours)
+    );
+
+    // Without a cache or a registry: Deno's message.
+    std::fs::remove_dir_all(&cache).ok();
+    let ours = run("http://127.0.0.1:9/");
+    assert_eq!(ours.status.code(), Some(1));
+    assert!(
+        text(&ours).1.contains("JSR package manifest for '@kvrt/greet' failed to load. Import 'http://127.0.0.1:9/@kvrt/greet/meta.json' failed"),
+        "{:?}",
+        text(&ours)
+    );
+    // A version the registry does not have.
+    let missing = std::env::temp_dir().join(format!("kvrt-jsr-missing-{}.ts", std::process::id()));
+    std::fs::write(&missing, "import \"jsr:@kvrt/greet@^3\";\n").expect("write");
+    server
+        .down
+        .store(false, std::sync::atomic::Ordering::SeqCst);
+    let out = Command::new(env!("CARGO_BIN_EXE_kvrt"))
+        .args(["run", missing.to_str().expect("utf-8")])
+        .env("KVRT_DIR", &cache)
+        .env("JSR_URL", &registry)
+        .output()
+        .expect("kvrt runs");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out)
+            .1
+            .contains("Could not find version of '@kvrt/greet'"),
+        "{:?}",
+        text(&out)
+    );
+    std::fs::remove_dir_all(&cache).ok();
+    std::fs::remove_file(&missing).ok();
+}

@@ -17,7 +17,7 @@ mod queue;
 mod signal;
 mod wire;
 
-pub use location::default_database_dir;
+pub use location::{data_root, default_database_dir};
 
 use std::path::PathBuf;
 

@@ -10,15 +10,21 @@ use crate::error::KvError;
 /// File name of a default database inside its directory (as in Deno).
 const DEFAULT_FILE_NAME: &str = "kv.sqlite3";
 
-/// The directory that holds the default database of the script at
-/// `main_module_url`: `$KVRT_DIR/location_data/<sha256 of the URL>`, where
-/// `KVRT_DIR` defaults to `$XDG_CACHE_HOME/kvrt` or `~/.cache/kvrt`.
-pub fn default_database_dir(main_module_url: &str) -> PathBuf {
-    let root = std::env::var_os("KVRT_DIR")
+/// kvrt's data directory: `$KVRT_DIR`, else `$XDG_CACHE_HOME/kvrt`, else
+/// `~/.cache/kvrt`.
+pub fn data_root() -> PathBuf {
+    std::env::var_os("KVRT_DIR")
         .map(PathBuf::from)
         .or_else(|| std::env::var_os("XDG_CACHE_HOME").map(|d| PathBuf::from(d).join("kvrt")))
         .or_else(|| std::env::var_os("HOME").map(|d| PathBuf::from(d).join(".cache/kvrt")))
-        .unwrap_or_else(|| std::env::temp_dir().join("kvrt"));
+        .unwrap_or_else(|| std::env::temp_dir().join("kvrt"))
+}
+
+/// The directory that holds the default database of the script at
+/// `main_module_url`: `<data root>/location_data/<sha256 of the URL>` (see
+/// [`data_root`]).
+pub fn default_database_dir(main_module_url: &str) -> PathBuf {
+    let root = data_root();
     let digest = Sha256::digest(main_module_url.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     root.join("location_data").join(hex)

@@ -5,9 +5,11 @@
 //! `Deno.*` helpers; [`run`] and [`test`] drive it for the CLI.
 
 pub mod flags;
+pub mod jsr;
 pub mod module_loader;
 pub mod npm;
 pub mod ops;
+pub mod remote;
 pub mod resolver;
 pub mod run;
 pub mod test;

@@ -1,5 +1,6 @@
-//! Loads ES modules: local files (JavaScript, TypeScript, JSON), with
-//! TypeScript type-stripped by `deno_ast`, plus the embedded `@std/assert`;
+//! Loads ES modules: local files and remote ones (JavaScript, TypeScript,
+//! JSON), with TypeScript type-stripped by `deno_ast`, plus the embedded
+//! `@std/assert`;
 //! resolution is the [`Resolver`]'s.
 
 use std::borrow::Cow;
@@ -14,6 +15,7 @@ use deno_core::{
 };
 use deno_error::JsErrorBox;
 
+use crate::remote::{self, Freshness};
 use crate::resolver::{Resolver, STD_ASSERT_URL};
 
 /// Source of the built-in `@std/assert` module.
@@ -73,19 +75,42 @@ impl TsModuleLoader {
                 None,
             ));
         }
-        let path = specifier.to_file_path().map_err(|_| {
-      JsErrorBox::type_error(format!(
-        "Unsupported scheme \"{}\" for module \"{specifier}\". Supported schemes: file, npm (from node_modules), jsr:@std/assert",
-        specifier.scheme()
-      ))
-    })?;
-        let code = std::fs::read_to_string(&path).map_err(|err| {
-            JsErrorBox::new(
-                "NotFound",
-                format!("Module not found \"{specifier}\": {err}"),
-            )
-        })?;
-        let media_type = MediaType::from_path(&path);
+        let (code, media_type) = match specifier.scheme() {
+            "file" => {
+                let path = specifier.to_file_path().map_err(|_| {
+                    JsErrorBox::type_error(format!("Invalid file URL \"{specifier}\""))
+                })?;
+                let code = std::fs::read_to_string(&path).map_err(|err| {
+                    JsErrorBox::new(
+                        "NotFound",
+                        format!("Module not found \"{specifier}\": {err}"),
+                    )
+                })?;
+                (code, MediaType::from_path(&path))
+            }
+            "http" | "https" => {
+                let file = remote::fetch(specifier, Freshness::PreferCache)
+                    .map_err(|e| JsErrorBox::new("NotFound", e))?;
+                let code = String::from_utf8(file.body).map_err(|_| {
+                    JsErrorBox::type_error(format!("Module \"{specifier}\" is not UTF-8 text"))
+                })?;
+                // The extension decides, as for JSR files; the content type
+                // only when the URL has none.
+                let media_type = match MediaType::from_specifier(specifier) {
+                    MediaType::Unknown => MediaType::from_specifier_and_content_type(
+                        specifier,
+                        file.content_type.as_deref(),
+                    ),
+                    known => known,
+                };
+                (code, media_type)
+            }
+            scheme => {
+                return Err(JsErrorBox::type_error(format!(
+                    "Unsupported scheme \"{scheme}\" for module \"{specifier}\". Supported schemes: file, http, https, jsr, npm (from node_modules)"
+                )))
+            }
+        };
         let (module_type, code) = match media_type {
             MediaType::JavaScript | MediaType::Mjs | MediaType::Cjs | MediaType::Unknown => {
                 (ModuleType::JavaScript, code)

@@ -1,16 +1,19 @@
 //! Module resolution as Deno does it: the import map of the `deno.json` /
 //! `deno.jsonc` found upward from the entry module (or `--config`,
 //! `--import-map`; none with `--no-config`), `npm:` and bare specifiers from
-//! a local `node_modules` (Deno's `nodeModulesDir: "manual"`), and the
-//! built-in `@std/assert`.
+//! a local `node_modules` (Deno's `nodeModulesDir: "manual"`), `jsr:`
+//! packages from the JSR registry, and the built-in `@std/assert` (which
+//! serves `@std/assert` in every form, so suites run offline).
 
 use std::path::{Path, PathBuf};
 
 use deno_core::{ModuleSpecifier, ModuleSpecifier as Url};
 use deno_error::JsErrorBox;
+use deno_semver::jsr::JsrPackageReqReference;
 use deno_semver::npm::NpmPackageReqReference;
 use import_map::{ImportMap, ImportMapErrorKind};
 
+use crate::jsr::resolve_jsr;
 use crate::npm::{not_found, resolve_npm};
 
 /// Specifier under which the built-in assertion module is served.
@@ -102,9 +105,12 @@ impl Resolver {
         };
         match url.scheme() {
             "jsr" if is_std_assert(url.as_str()) => std_assert_url(),
-            "jsr" => Err(JsErrorBox::type_error(format!(
-                "JSR packages are not supported by kvrt yet: \"{url}\" (only the built-in @std/assert is)"
-            ))),
+            "jsr" => {
+                let text = url.as_str().replacen("jsr:/", "jsr:", 1);
+                let reference = JsrPackageReqReference::from_str(&text)
+                    .map_err(|e| JsErrorBox::type_error(e.to_string()))?;
+                resolve_jsr(&reference)
+            }
             "npm" => {
                 let text = url.as_str().replacen("npm:/", "npm:", 1);
                 let reference = NpmPackageReqReference::from_str(&text)

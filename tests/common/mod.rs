@@ -25,3 +25,75 @@ pub fn deno_bin() -> PathBuf {
     );
     path
 }
+
+/// A fixture HTTP server started by [`serve_dir`].
+#[allow(dead_code)]
+pub struct FixtureServer {
+    /// The base URL, ending in `/`.
+    pub url: String,
+    /// While set, every request gets `503 Service Unavailable`.
+    pub down: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Serves the files under `root` over HTTP on 127.0.0.1 (a fixture
+/// registry), on a thread that lives as long as the test process. `.ts` is
+/// served as TypeScript and `.json` as JSON, as JSR does.
+#[allow(dead_code)]
+pub fn serve_dir(root: PathBuf) -> FixtureServer {
+    use std::io::{BufRead, BufReader, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+    let port = listener.local_addr().expect("local address").port();
+    let down = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let is_down = down.clone();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let root = root.clone();
+            let is_down = is_down.clone();
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(&stream);
+                let mut request_line = String::new();
+                if reader.read_line(&mut request_line).is_err() {
+                    return;
+                }
+                // Skip the headers.
+                let mut line = String::new();
+                while reader.read_line(&mut line).is_ok_and(|n| n > 2) {
+                    line.clear();
+                }
+                let path = request_line.split(' ').nth(1).unwrap_or("/");
+                let path = path
+                    .split('?')
+                    .next()
+                    .unwrap_or("/")
+                    .trim_start_matches('/');
+                let file = root.join(path);
+                let safe = !path.split('/').any(|part| part == "..");
+                let (status, body) = match std::fs::read(&file) {
+                    _ if is_down.load(Ordering::SeqCst) => {
+                        ("503 Service Unavailable", b"down".to_vec())
+                    }
+                    Ok(body) if safe => ("200 OK", body),
+                    _ => ("404 Not Found", b"not found".to_vec()),
+                };
+                let content_type = match file.extension().and_then(|e| e.to_str()) {
+                    Some("ts") => "application/typescript; charset=utf-8",
+                    Some("js") => "application/javascript; charset=utf-8",
+                    Some("json") => "application/json",
+                    _ => "text/plain",
+                };
+                let mut stream = &stream;
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(&body);
+            });
+        }
+    });
+    FixtureServer {
+        url: format!("http://127.0.0.1:{port}/"),
+        down,
+    }
+}
