@@ -2,7 +2,8 @@
 //! open in the engine and files written by the engine open in Deno.
 //!
 //! The binary is `$KVRT_DENO_BIN`, or `node_modules/@deno/linux-x64-glibc/deno`
-//! under the workspace root. Without it the tests print a notice and pass.
+//! under the workspace root. Without it the tests fail, unless `KVRT_SKIP_DENO=1`
+//! says to skip them (as `tests/differential.rs`).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -35,14 +36,20 @@ fn deno_bin() -> Option<PathBuf> {
             .join("node_modules/@deno/linux-x64-glibc/deno"),
     };
     if bin.is_file() {
-        Some(bin)
-    } else {
-        println!(
-            "NOTICE: deno binary not found at {}; skipping Deno interop test (set KVRT_DENO_BIN)",
+        return Some(bin);
+    }
+    if std::env::var("KVRT_SKIP_DENO").as_deref() == Ok("1") {
+        eprintln!(
+            "SKIPPED (KVRT_SKIP_DENO=1): no Deno binary at {}; this Deno interop test did not run",
             bin.display()
         );
-        None
+        return None;
     }
+    panic!(
+        "no Deno binary at {} (run ./scripts/setup.sh --with-deno, set KVRT_DENO_BIN, \
+         or set KVRT_SKIP_DENO=1 to skip)",
+        bin.display()
+    );
 }
 
 /// Runs `script` with Deno and returns its stdout lines.
