@@ -194,30 +194,38 @@ function isBasicObjectOrArray(obj) {
     proto === Array.prototype;
 }
 
+/**
+ * V8's private symbols are invisible to scripts; the QuickJS backend (v8x)
+ * emulates them as ordinary symbols described `v82jsc_private:<name>` (e.g.
+ * deno_core's `call_site_evals` on every error), which would make any two
+ * errors unequal. They are left out, so that `equal` sees what it sees on V8.
+ */
+function isEnginePrivate(key) {
+  return typeof key === "symbol" &&
+    key.description?.startsWith("v82jsc_private:") === true;
+}
+
 /** Own string and symbol keys, enumerable or not. */
 function ownKeys(obj) {
   return [
     ...Object.getOwnPropertyNames(obj),
-    ...Object.getOwnPropertySymbols(obj),
+    ...Object.getOwnPropertySymbols(obj).filter((key) => !isEnginePrivate(key)),
   ];
 }
 
 /**
  * Own and inherited keys up to `Object.prototype`/`Array.prototype`, so
- * that getters of class instances are compared too. An error's `stack` is
- * left out: it records where the error was made, not what it is.
+ * that getters of class instances are compared too (an error's `stack`
+ * included, as @std/assert does).
  */
 function getKeysDeep(obj) {
   const keys = new Set();
-  const isError = obj instanceof Error;
   for (
     let o = obj;
     o != null && o !== Object.prototype && o !== Array.prototype;
     o = Object.getPrototypeOf(o)
   ) {
-    for (const key of ownKeys(o)) {
-      if (!(isError && key === "stack")) keys.add(key);
-    }
+    for (const key of ownKeys(o)) keys.add(key);
   }
   return keys;
 }
@@ -256,7 +264,9 @@ function compareTypedArrays(a, b) {
 /**
  * Deep equality as used by `assertEquals`: primitives by SameValueZero
  * (`NaN` equals `NaN`, `0` equals `-0`), objects by prototype and keys
- * (including symbols, non-enumerable keys and inherited getters), Maps and
+ * (plain objects and arrays: own enumerable string and symbol keys; other
+ * objects: all own and inherited keys, so getters and an error's `stack`
+ * count), Maps and
  * Sets regardless of order, Dates by time, RegExps and URLs by their string
  * form, typed arrays and ArrayBuffers by content; cycles are handled.
  * Throws a TypeError for WeakMap and WeakSet instances.
@@ -272,14 +282,18 @@ export function equal(a, b) {
     if (typeof a !== "object" || typeof b !== "object") return false;
     if (!prototypesEqual(a, b)) return false;
     if (a instanceof TypedArray) return compareTypedArrays(a, b);
-    if (a instanceof ArrayBuffer) {
+    if (
+      a instanceof ArrayBuffer ||
+      (typeof SharedArrayBuffer === "function" &&
+        a instanceof SharedArrayBuffer)
+    ) {
       return compareTypedArrays(new Uint8Array(a), new Uint8Array(b));
     }
     if (a instanceof WeakMap) {
-      throw new TypeError("cannot compare WeakMap instances");
+      throw new TypeError("Cannot compare WeakMap instances");
     }
     if (a instanceof WeakSet) {
-      throw new TypeError("cannot compare WeakSet instances");
+      throw new TypeError("Cannot compare WeakSet instances");
     }
     if (typeof WeakRef === "function" && a instanceof WeakRef) {
       return compare(a.deref(), b.deref());
@@ -311,13 +325,16 @@ export function equal(a, b) {
       }
       return unmatched === 0;
     }
+    let keys;
     if (isBasicObjectOrArray(a)) {
-      if (ownKeys(a).length !== ownKeys(b).length) return false;
+      // Plain objects and arrays: their own enumerable keys only.
+      keys = ownKeys({ ...a, ...b });
     } else if (stringComparablePrototypes.has(Object.getPrototypeOf(a))) {
       return String(a) === String(b);
+    } else {
+      keys = getKeysDeep(a);
+      for (const key of getKeysDeep(b)) keys.add(key);
     }
-    const keys = getKeysDeep(a);
-    for (const key of getKeysDeep(b)) keys.add(key);
     for (const key of keys) {
       if (!compare(a[key], b[key])) return false;
       if ((key in a) !== (key in b)) return false;
