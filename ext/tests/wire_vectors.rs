@@ -129,7 +129,10 @@ fn vectors_and_fuzz() {
             "byte-identical value vectors: {lines}"
         );
         assert_eq!(refused, refusals, "refusals identical to Deno's: {lines}");
-        assert_eq!(known, known_vectors, "known V8-internal mismatches: {lines}");
+        assert_eq!(
+            known, known_vectors,
+            "known V8-internal mismatches: {lines}"
+        );
         println!(
             "{exact} of {values} values byte-identical, {refused} of {refusals} refusals identical"
         );
