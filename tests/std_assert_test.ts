@@ -390,6 +390,16 @@ Deno.test("assertObjectMatch", () => {
   });
   assertObjectMatch({ s: new Set([1, 2]) }, { s: new Set([1]) });
   assertObjectMatch({ re: /x/g }, { re: /x/g });
+  // Dates are compared whole, and a `__proto__` key is a key (as @std/assert
+  // 1.0.19 under Deno 2.9.6).
+  assertObjectMatch({ t: new Date(1000), x: 1 }, { t: new Date(1000) });
+  failureOf(() => assertObjectMatch({ t: new Date(1000) }, { t: new Date(2000) }));
+  const protoA = { ["__proto__"]: { polluted: true } };
+  assertObjectMatch(protoA, { ["__proto__"]: { polluted: true } });
+  assertStringIncludes(
+    failureOf(() => assertObjectMatch(protoA, { ["__proto__"]: { polluted: false } })),
+    "-       polluted: true,\n+       polluted: false,",
+  );
   const message = failureOf(() => assertObjectMatch({ a: 1, b: 2 }, { a: 2 }));
   assertStringIncludes(message, "Values are not equal.");
   assertStringIncludes(message, "-     a: 1,\n+     a: 2,");

@@ -497,6 +497,16 @@ function isObject(value) {
   return typeof value === "object" && value !== null;
 }
 
+/** Defines an own data property (so that a `__proto__` key stays a key). */
+function defineProperty(target, key, value) {
+  return Object.defineProperty(target, key, {
+    value,
+    configurable: true,
+    enumerable: true,
+    writable: true,
+  });
+}
+
 /** Intersection of two sets, in the order of `a`. */
 function setIntersection(a, b) {
   return new Set([...a].filter((value) => b.has(value)));
@@ -510,7 +520,8 @@ function filterLike(a, b) {
   const seen = new WeakMap();
 
   function filterValue(value, subset) {
-    if (value instanceof RegExp) return value;
+    // RegExps and Dates are kept whole (their pattern or time is no key).
+    if (value instanceof RegExp || value instanceof Date) return value;
     if (Array.isArray(value) && Array.isArray(subset)) {
       return filterArray(value, subset);
     }
@@ -547,10 +558,12 @@ function filterLike(a, b) {
     const keysB = Reflect.ownKeys(b);
     const common = keysA.filter((key) => keysB.includes(key));
     if (keysA.length && keysB.length && !common.length) {
-      for (const key of keysA) filtered[key] = a[key];
+      for (const key of keysA) defineProperty(filtered, key, a[key]);
       return filtered;
     }
-    for (const key of common) filtered[key] = filterValue(a[key], b[key]);
+    for (const key of common) {
+      defineProperty(filtered, key, filterValue(a[key], b[key]));
+    }
     return filtered;
   }
 
