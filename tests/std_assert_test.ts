@@ -259,6 +259,38 @@ Deno.test("assertEquals", () => {
   assertStringIncludes(message, "    [Diff] Actual / Expected");
   assertStringIncludes(message, "-     b: 2,\n+     b: 3,\n");
   assertStringIncludes(message, "      a: 1,\n");
+  // Hunks come out as @std/assert 1.0.19's diff orders them under Deno 2.9.6:
+  // here the added lines before the removed ones.
+  assertStrictEquals(
+    failureOf(() => assertEquals({ a: 1, b: "2", c: 3 }, { a: 1, b: 2, c: [3] })),
+    `Values are not equal.${
+      diffSection([
+        "    {",
+        "      a: 1,",
+        "+     b: 2,",
+        "+     c: [",
+        "+       3,",
+        "+     ],",
+        '-     b: "2",',
+        "-     c: 3,",
+        "    }",
+      ])
+    }`,
+  );
+  assertStrictEquals(
+    failureOf(() => assertEquals([1, 2, 3, 4], [1, 3, 5])),
+    `Values are not equal.${
+      diffSection([
+        "    [",
+        "      1,",
+        "-     2,",
+        "      3,",
+        "-     4,",
+        "+     5,",
+        "    ]",
+      ])
+    }`,
+  );
 });
 
 Deno.test("assertNotEquals", () => {

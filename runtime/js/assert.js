@@ -31,73 +31,117 @@ function format(value) {
   });
 }
 
-const MAX_DIFF_CELLS = 4000000;
+/** Most steps a diff explores before giving up (under a second here). */
+const MAX_DIFF_STEPS = 200_000;
+const TOO_MANY_STEPS = Symbol("too many diff steps");
 
 /**
  * Line diff of `a` (actual) against `b` (expected): a list of
- * `{ type: "common" | "removed" | "added", value }`, where each changed hunk
- * lists its removed lines before its added ones.
+ * `{ type: "common" | "removed" | "added", value }`. The algorithm is the one
+ * @std/assert uses (an O(NP) shortest edit script after the common prefix,
+ * Wu, Manber, Myers and Miller 1990), with the same choices between equally
+ * short scripts, so that the hunks come out in the same order.
  */
 function diff(a, b) {
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
+  let prefix = 0;
+  if (a.length > 0 && b.length > 0) {
+    while (
+      prefix < a.length && prefix < b.length && a[prefix] !== undefined &&
+      a[prefix] === b[prefix]
+    ) prefix++;
   }
-  const result = [];
-  for (let i = 0; i < start; i++) result.push({ type: "common", value: a[i] });
-  const midA = a.slice(start, endA);
-  const midB = b.slice(start, endB);
-  const n = midA.length;
-  const m = midB.length;
-  const removed = [];
-  const added = [];
-  const flush = () => {
-    for (const value of removed) result.push({ type: "removed", value });
-    for (const value of added) result.push({ type: "added", value });
-    removed.length = 0;
-    added.length = 0;
+  const common = a.slice(0, prefix).map((value) => ({ type: "common", value }));
+  // `long` is the longer remainder; `swapped` when that is the expected one.
+  let long = a.slice(prefix);
+  let short = b.slice(prefix);
+  const swapped = short.length > long.length;
+  if (swapped) [long, short] = [short, long];
+  const fromLong = swapped ? "added" : "removed";
+  const fromShort = swapped ? "removed" : "added";
+  const M = long.length;
+  const N = short.length;
+  if (M === 0 && N === 0 && prefix === 0) return [];
+  if (N === 0) {
+    return [...common, ...long.map((value) => ({ type: fromLong, value }))];
+  }
+
+  // The edit graph's paths, as a tree of steps: step i came from
+  // `previous[i]` by `step[i]` (0 for the root).
+  const LONG = 1;
+  const SHORT = 2;
+  const BOTH = 3;
+  const previous = [0];
+  const step = [0];
+  const addStep = (from, kind) => {
+    if (previous.length >= MAX_DIFF_STEPS) throw TOO_MANY_STEPS;
+    previous.push(from);
+    step.push(kind);
+    return previous.length - 1;
   };
-  if ((n + 1) * (m + 1) > MAX_DIFF_CELLS) {
-    removed.push(...midA);
-    added.push(...midB);
-  } else {
-    // lcs[i * width + j]: length of the longest common subsequence of
-    // midA[i..] and midB[j..].
-    const width = m + 1;
-    const lcs = new Uint32Array((n + 1) * width);
-    for (let i = n - 1; i >= 0; i--) {
-      for (let j = m - 1; j >= 0; j--) {
-        lcs[i * width + j] = midA[i] === midB[j]
-          ? lcs[(i + 1) * width + j + 1] + 1
-          : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
-      }
-    }
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-      if (i < n && j < m && midA[i] === midB[j]) {
-        flush();
-        result.push({ type: "common", value: midA[i] });
-        i++;
-        j++;
-      } else if (
-        j >= m || (i < n && lcs[(i + 1) * width + j] >= lcs[i * width + j + 1])
-      ) {
-        removed.push(midA[i++]);
+  const offset = N;
+  const delta = M - N;
+  // furthest[k + offset]: the furthest point reached on diagonal k
+  // (x = y + k in `long`, y in `short`), or y -1 when not reached yet.
+  const furthest = Array.from({ length: M + N + 1 }, () => ({ y: -1, id: -1 }));
+
+  const reach = (k) => {
+    const fromLeft = furthest[k + offset - 1];
+    const fromRight = furthest[k + offset + 1];
+    let point;
+    if (fromLeft?.y === -1 && fromRight?.y === -1) {
+      point = { y: 0, id: 0 };
+    } else {
+      // Take an element of `long` (coming from diagonal k - 1) unless
+      // diagonal k + 1 reaches at least as far.
+      const takeLong = fromRight?.y === -1 || k === M ||
+        (fromLeft?.y ?? 0) > (fromRight?.y ?? 0) + 1;
+      if (fromLeft && takeLong) {
+        point = { y: fromLeft.y, id: addStep(fromLeft.id, LONG) };
+      } else if (fromRight && !takeLong) {
+        point = { y: fromRight.y + 1, id: addStep(fromRight.id, SHORT) };
       } else {
-        added.push(midB[j++]);
+        throw new Error("diff: no path to extend");
       }
     }
+    while (
+      point.y + k < M && point.y < N && long[point.y + k] === short[point.y]
+    ) {
+      point.id = addStep(point.id, BOTH);
+      point.y++;
+    }
+    furthest[k + offset] = point;
+  };
+
+  try {
+    for (let p = 0; furthest[delta + offset].y < N; p++) {
+      for (let k = -p; k < delta; k++) reach(k);
+      for (let k = delta + p; k > delta; k--) reach(k);
+      reach(delta);
+    }
+  } catch (e) {
+    if (e !== TOO_MANY_STEPS) throw e;
+    // Too different to diff in reasonable time here: everything changed.
+    return [
+      ...common,
+      ...a.slice(prefix).map((value) => ({ type: "removed", value })),
+      ...b.slice(prefix).map((value) => ({ type: "added", value })),
+    ];
   }
-  flush();
-  for (let i = endA; i < a.length; i++) {
-    result.push({ type: "common", value: a[i] });
+
+  const edits = [];
+  let x = M - 1;
+  let y = N - 1;
+  for (let id = furthest[delta + offset].id; step[id] !== 0; id = previous[id]) {
+    if (step[id] === LONG) {
+      edits.push({ type: fromLong, value: long[x--] });
+    } else if (step[id] === SHORT) {
+      edits.push({ type: fromShort, value: short[y--] });
+    } else {
+      edits.push({ type: "common", value: long[x--] });
+      y--;
+    }
   }
-  return result;
+  return [...common, ...edits.reverse()];
 }
 
 /** Makes whitespace control characters and line breaks visible. */
