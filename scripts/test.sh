@@ -17,6 +17,8 @@ cargo test --workspace
 step "kvrt test tests/"
 cargo build -p kvrt
 ./target/debug/kvrt test tests/
+step "fuzz model checked against the real Deno (one seed; KV_FUZZ_SEED replays)"
+KV_FUZZ_REFERENCE=deno NO_COLOR=1 "$KVRT_DENO_BIN" test --unstable-kv -A --no-check tests/fuzz_model_test.ts
 step "V8 backend type-check"
 DOCS_RS=1 cargo check -p kvrt --no-default-features --features v8
 step "all checks passed"

@@ -199,26 +199,41 @@ fn finish_cas_writers(writers: Vec<Proc>, db: &Path, deadline: Instant) -> u64 {
     retries
 }
 
-/// Waits for the sum writers and checks their commits and the total.
-fn finish_sum_writers(writers: Vec<Proc>, db: &Path, deadline: Instant) -> u64 {
-    let mut stamps = Vec::new();
-    for writer in writers {
+/// How many times, in versionstamp order, a commit is by another writer than
+/// the one before it: `PROCESSES - 1` if the writers ran one after the other.
+fn writer_switches(mut commits: Vec<(String, usize)>) -> usize {
+    commits.sort();
+    commits.windows(2).filter(|w| w[0].1 != w[1].1).count()
+}
+
+/// Waits for the sum writers and checks their commits and the total; returns
+/// the total and how often consecutive commits came from different writers.
+fn finish_sum_writers(writers: Vec<Proc>, db: &Path, deadline: Instant) -> (u64, usize) {
+    let mut commits = Vec::new();
+    for (writer_index, writer) in writers.into_iter().enumerate() {
         let lines = writer.finish(deadline);
         assert!(
             lines.last().is_some_and(|l| l.starts_with("done ")),
             "{lines:?}"
         );
         for line in &lines[..lines.len() - 1] {
-            stamps.push(line.strip_prefix("ok ").expect("ok line").to_string());
+            let stamp = line.strip_prefix("ok ").expect("ok line").to_string();
+            commits.push((stamp, writer_index));
         }
     }
-    assert_eq!(stamps.len(), TOTAL);
+    assert_eq!(commits.len(), TOTAL);
+    let mut stamps: Vec<&String> = commits.iter().map(|(s, _)| s).collect();
     stamps.sort();
     stamps.dedup();
     assert_eq!(stamps.len(), TOTAL, "versionstamps are unique");
     let total = stored_u64(db, &key("sum"));
     assert_eq!(total, TOTAL as u64);
-    total
+    let switches = writer_switches(commits);
+    assert!(
+        switches > PROCESSES - 1,
+        "the sum writers never interleaved ({switches} switches): they ran one after the other"
+    );
+    (total, switches)
 }
 
 fn finish_readers(readers: Vec<Proc>, deadline: Instant) -> String {
@@ -250,6 +265,10 @@ fn check_and_set_increments_from_4_processes_end_at_exactly_1000() {
     let retries = finish_cas_writers(writers, &db, deadline);
     let writers_done = started.elapsed();
     let reads = finish_readers(readers, deadline);
+    assert!(
+        retries > 0,
+        "no check-and-set was ever retried: the writers did not contend"
+    );
     eprintln!(
         "contention (check-and-set): {PROCESSES} processes x {PER_PROCESS} increments: final value 1000, \
          {TOTAL} commits in versionstamp order 1..=1000, {retries} retries on {{ ok: false }}, \
@@ -268,12 +287,13 @@ fn sum_increments_from_4_processes_end_at_exactly_1000() {
     let deadline = started + TIMEOUT;
     let readers = vec![spawn_reader(&db_arg, "sum", 0)];
     let writers = spawn_sum_writers(&db_arg);
-    let total = finish_sum_writers(writers, &db, deadline);
+    let (total, switches) = finish_sum_writers(writers, &db, deadline);
     let writers_done = started.elapsed();
     let reads = finish_readers(readers, deadline);
     eprintln!(
         "contention (sum): {PROCESSES} processes x {PER_PROCESS} sums: final value {total}, \
-         {TOTAL} distinct versionstamps, {reads}, 0 errors, writers done in {:.1} s",
+         {TOTAL} distinct versionstamps, {switches} writer switches, {reads}, 0 errors, \
+         writers done in {:.1} s",
         writers_done.as_secs_f64()
     );
     std::fs::remove_dir_all(dir).ok();
@@ -295,9 +315,13 @@ fn both_workloads_and_readers_at_once_on_one_file() {
     let cas = spawn_cas_writers(&db_arg);
     let sum = spawn_sum_writers(&db_arg);
     let retries = finish_cas_writers(cas, &db, deadline);
-    let total = finish_sum_writers(sum, &db, deadline);
+    let (total, _) = finish_sum_writers(sum, &db, deadline);
     let writers_done = started.elapsed();
     let reads = finish_readers(readers, deadline);
+    assert!(
+        retries > 0,
+        "no check-and-set was ever retried: the writers did not contend"
+    );
     eprintln!(
         "contention (mixed, 11 processes on one file): check-and-set final 1000 ({retries} retries), \
          sum final {total}, {reads}, 0 errors, writers done in {:.1} s",

@@ -25,8 +25,15 @@
 //!
 //! Every tenth kill, and at the end, `crash_check.ts` also reads the copy
 //! through the KV API and must agree with rusqlite. Figures are printed.
+//!
+//! A SIGKILL leaves the page cache intact, so it cannot see a missing fsync:
+//! `durability/fsync_trace.rs` (in this test binary) checks under strace that
+//! every acknowledged write's WAL frames were fsynced before it resolved.
 
 mod common;
+// The fsync check lives with the crash tests (same test binary).
+#[path = "durability/fsync_trace.rs"]
+mod fsync_trace;
 
 use common::workspace;
 

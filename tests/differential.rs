@@ -136,6 +136,27 @@ fn operations_match_deno() {
     differential("tests/differential/operations.ts");
 }
 
+/// The stored rows of a database file: key bytes, value bytes, value
+/// encoding and whether the entry expires (the expiry time itself depends on
+/// when it was written), in key order. Versionstamps are left out.
+fn stored_rows(db: &Path) -> Vec<(Vec<u8>, Vec<u8>, i64, bool)> {
+    let conn = rusqlite::Connection::open(db).expect("open database file");
+    let mut stmt = conn
+        .prepare("SELECT k, v, v_encoding, expiration_ms >= 0 FROM kv ORDER BY k")
+        .expect("prepare");
+    let rows = stmt
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+        .expect("query")
+        .collect::<Result<Vec<_>, _>>()
+        .expect("rows");
+    rows
+}
+
+/// One runtime writes `interchange_write.ts`'s entries to a file; Deno and
+/// kvrt must then list the same entries from it, and both the stored rows and
+/// what Deno lists must equal those of the same script written by Deno
+/// (versionstamps aside: each is replaced by its rank). The write script
+/// prints how many entries it wrote; the listings must hold exactly that many.
 fn interchange(writer_is_deno: bool) {
     let Some(deno) = deno() else { return };
     let dir = std::env::temp_dir().join(format!(
@@ -143,15 +164,49 @@ fn interchange(writer_is_deno: bool) {
         std::process::id()
     ));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let db = dir.join("db.sqlite");
-    let db = db.to_str().expect("utf-8 path");
+    let db_path = dir.join("db.sqlite");
+    let db = db_path.to_str().expect("utf-8 path");
+    let reference_path = dir.join("reference.sqlite");
+    let reference = reference_path.to_str().expect("utf-8 path");
+
+    let written = run(
+        Some(&deno),
+        "tests/differential/interchange_write.ts",
+        &[reference],
+    );
+    let expected_count: usize = written.trim().parse().expect("entry count");
     let writer = writer_is_deno.then_some(deno.as_path());
-    run(writer, "tests/differential/interchange_write.ts", &[db]);
+    let written_here = run(writer, "tests/differential/interchange_write.ts", &[db]);
+    assert_eq!(written_here.trim(), written.trim(), "entries written");
+
+    let reference_by_deno = run(
+        Some(&deno),
+        "tests/differential/interchange_read.ts",
+        &[reference],
+    );
     let by_deno = run(Some(&deno), "tests/differential/interchange_read.ts", &[db]);
     let by_kvrt = run(None, "tests/differential/interchange_read.ts", &[db]);
-    assert!(by_deno.lines().count() >= 16, "{by_deno}");
+    assert_eq!(
+        reference_by_deno.lines().count(),
+        expected_count,
+        "{reference_by_deno}"
+    );
+    assert_eq!(by_deno.lines().count(), expected_count, "{by_deno}");
     // Same file, so the versionstamps themselves must match, not just their order.
     assert_eq!(by_deno, by_kvrt);
+    // Deno reads the same values from this file as from its own.
+    assert_same(
+        "interchange_read.ts (this file vs Deno's own)",
+        &reference_by_deno,
+        &by_deno,
+    );
+    // And the file holds the same bytes as Deno's own.
+    let (ours, theirs) = (stored_rows(&db_path), stored_rows(&reference_path));
+    assert_eq!(ours.len(), expected_count);
+    for (a, b) in ours.iter().zip(&theirs) {
+        assert_eq!(a, b, "stored row differs from the one Deno writes");
+    }
+    assert_eq!(ours, theirs);
     std::fs::remove_dir_all(&dir).ok();
 }
 

@@ -1610,7 +1610,26 @@ Deno.test({
       const b = [...ctx.model.entries.keys()].sort();
       if (a.join() !== b.join() || a.some((k) => !sameValue(before.get(k)!.value, ctx.model.entries.get(k)!.value))) {
         mismatch("final state", `model has ${a.length} keys, database ${b.length}`);
+      } else {
+        // Each entry carries the versionstamp of the commit that wrote it last,
+        // as that commit returned it, so their order is the commits' order.
+        const stale = a.filter((k) => before.get(k)!.versionstamp !== ctx.model.entries.get(k)!.versionstamp);
+        if (stale.length > 0) {
+          const k = stale[0];
+          mismatch(
+            "final state: versionstamps",
+            `${stale.length} of ${a.length} keys differ, e.g. ${show(before.get(k)!.key)}: ` +
+              `model ${before.get(k)!.versionstamp}, database ${ctx.model.entries.get(k)!.versionstamp}`,
+          );
+        }
       }
+      // The versionstamps returned by successful commits strictly increase.
+      const stamps = ctx.model.seenVersionstamps;
+      const backwards = stamps.findIndex((vs, i) => i > 0 && !(vs > stamps[i - 1]));
+      if (backwards > 0) {
+        mismatch("versionstamps not increasing", `${stamps[backwards - 1]} then ${stamps[backwards]}`);
+      }
+      if (stamps.length === 0) mismatch("versionstamps", "no commit succeeded");
     } finally {
       kv.close();
     }

@@ -18,7 +18,9 @@
 //!   ignored, so the child then runs without CAP_DAC_OVERRIDE and
 //!   CAP_DAC_READ_SEARCH (`setpriv --bounding-set -dac_override,-dac_read_search`),
 //!   which makes root obey them like any user; as another user plain `chmod`
-//!   does. (Switching to `nobody` does not work for a debug build: it reads
+//!   does. A probe first checks that the child really is refused a 0444 file:
+//!   as root without a working `setpriv` the test fails rather than pass
+//!   without testing. (Switching to `nobody` does not work for a debug build: it reads
 //!   extension sources from the cargo registry under /root at run time.)
 //! - Opening the same file from 50 handles at once and closing them, round
 //!   after round (`KV_HANDLE_ROUNDS`, default 400: 20,000 opens in ~30 s; the
@@ -385,25 +387,53 @@ fn damaged_rows_fail_the_reads_that_reach_them_and_nothing_else() {
     std::fs::remove_dir_all(dir).ok();
 }
 
-/// How the child is made to obey file modes: `None` when it cannot be.
-fn without_dac_override() -> Option<Vec<&'static str>> {
-    let uid = Command::new("id").arg("-u").output().ok()?;
-    if String::from_utf8_lossy(&uid.stdout).trim() != "0" {
-        return Some(Vec::new()); // modes apply already
+/// The wrapper that makes the child obey file modes: empty when not root.
+/// As root, `setpriv` drops CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH. Panics
+/// when modes cannot be enforced (root without a working `setpriv`), so the
+/// read-only test can never pass without having tested anything; the probe
+/// also checks that a wrapped child really is refused a read-only file.
+fn without_dac_override(probe_dir: &Path) -> Vec<&'static str> {
+    let uid = Command::new("id").arg("-u").output().expect("run id -u");
+    let wrapper = if String::from_utf8_lossy(&uid.stdout).trim() == "0" {
+        vec![
+            "setpriv",
+            "--bounding-set",
+            "-dac_override,-dac_read_search",
+            "--inh-caps",
+            "-all",
+        ]
+    } else {
+        Vec::new()
+    };
+    let probe = probe_dir.join("mode-probe");
+    std::fs::write(&probe, "x").expect("write probe");
+    chmod(&probe, 0o444);
+    let script = format!("echo y >> '{}'", probe.display());
+    let mut command = match wrapper.split_first() {
+        Some((program, args)) => {
+            let mut c = Command::new(program);
+            c.args(args).arg("sh");
+            c
+        }
+        None => Command::new("sh"),
+    };
+    let status = command
+        .arg("-c")
+        .arg(&script)
+        .stderr(Stdio::null())
+        .status();
+    std::fs::remove_file(&probe).ok();
+    match status {
+        Ok(status) if !status.success() => wrapper,
+        Ok(_) => panic!(
+            "file modes are not enforced: a child run as {wrapper:?} could append to a 0444 \
+             file, so the read-only test cannot test anything"
+        ),
+        Err(e) => panic!(
+            "running as root, the read-only test needs `setpriv` (util-linux; \
+             ./scripts/setup.sh installs it) to drop CAP_DAC_OVERRIDE: {e}"
+        ),
     }
-    let wrapper = vec![
-        "setpriv",
-        "--bounding-set",
-        "-dac_override,-dac_read_search",
-        "--inh-caps",
-        "-all",
-    ];
-    let probe = Command::new(wrapper[0])
-        .args(&wrapper[1..])
-        .arg("true")
-        .status()
-        .ok()?;
-    probe.success().then_some(wrapper)
 }
 
 fn chmod(path: &Path, mode: u32) {
@@ -412,20 +442,17 @@ fn chmod(path: &Path, mode: u32) {
 
 #[test]
 fn read_only_file_and_directory_give_a_clear_permission_error() {
-    let Some(wrapper) = without_dac_override() else {
-        eprintln!("read-only files: SKIPPED (root without setpriv: file modes cannot be enforced)");
-        return;
-    };
     let dir = temp_dir("readonly");
+    let wrapper = without_dac_override(&dir);
     // A read-only database file in a writable directory.
-    let file_dir = dir.join("writable-dir");
+    let file_dir = dir.join("dir-a");
     std::fs::create_dir_all(&file_dir).expect("mkdir");
-    let ro_file = file_dir.join("read-only.sqlite");
+    let ro_file = file_dir.join("a.sqlite");
     make_database(&ro_file, 3);
     chmod(&ro_file, 0o444);
     // A writable database file in a read-only directory (no -wal/-shm files
     // can be created), and a new file there.
-    let ro_dir = dir.join("read-only-dir");
+    let ro_dir = dir.join("dir-b");
     std::fs::create_dir_all(&ro_dir).expect("mkdir");
     let in_ro_dir = ro_dir.join("db.sqlite");
     make_database(&in_ro_dir, 3);
@@ -433,6 +460,8 @@ fn read_only_file_and_directory_give_a_clear_permission_error() {
     chmod(&ro_dir, 0o555);
     let new_in_ro_dir = ro_dir.join("new.sqlite");
 
+    // The message must say that it is a permission problem ("unable to open"
+    // alone does not: a missing directory says that too).
     let clear = |m: &str| {
         let m = m.to_lowercase();
         [
@@ -440,7 +469,7 @@ fn read_only_file_and_directory_give_a_clear_permission_error() {
             "readonly",
             "permission",
             "not permitted",
-            "unable to open",
+            "access denied",
         ]
         .iter()
         .any(|w| m.contains(w))
@@ -456,8 +485,11 @@ fn read_only_file_and_directory_give_a_clear_permission_error() {
         // read-only with the write rejected.
         let error = report.error("open").or_else(|| report.error("write"));
         let shown = path.display().to_string();
+        // Judged without the path, so that no word of the path counts.
         match error {
-            Some((class, message)) if message.contains(&shown) && clear(&message) => {
+            Some((class, message))
+                if message.contains(&shown) && clear(&message.replace(&shown, "")) =>
+            {
                 eprintln!("  {what}: {class}: {message}");
             }
             Some((class, message)) => {

@@ -117,6 +117,8 @@ Deno.test("several listeners share the messages", async () => {
   await until(() => a.length + b.length === 20);
   await sleep(50);
   assertEquals([...a, ...b].sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i));
+  // Shared, not all taken by one listener (Deno 2.9.6 splits them too).
+  assert(a.length > 0 && b.length > 0, `listener a got ${a.length}, b got ${b.length}`);
   kv.close();
   await Promise.all([la, lb]);
 });

@@ -20,7 +20,17 @@ Deno.test("first chunk is the current state, then one per change", async () => {
   kv.close();
 });
 
-Deno.test("writes to other keys do not produce chunks unless raw", async () => {
+/** Whether `next` stays pending for `ms` milliseconds. */
+async function staysPending(next: Promise<unknown>, ms: number): Promise<boolean> {
+  const quiet = Symbol("quiet");
+  let timer: number | undefined;
+  const timeout = new Promise((resolve) => timer = setTimeout(() => resolve(quiet), ms));
+  const first = await Promise.race([next, timeout]);
+  clearTimeout(timer);
+  return first === quiet;
+}
+
+Deno.test("writes to other keys do not produce chunks, raw or not", async () => {
   const kv = await Deno.openKv(":memory:");
   const reader = kv.watch([["watched"]]).getReader();
   await reader.read();
@@ -29,10 +39,34 @@ Deno.test("writes to other keys do not produce chunks unless raw", async () => {
   assertEquals(values((await reader.read()).value!), ["now"]);
   await reader.cancel();
 
+  // `raw` only keeps chunks whose versionstamps did not change; a write to
+  // another key still produces nothing (Deno 2.9.6: no chunk within 3 s).
   const rawReader = kv.watch([["watched"]], { raw: true }).getReader();
   await rawReader.read();
   await kv.set(["other"], 2);
-  assertEquals(values((await rawReader.read()).value!), ["now"]);
+  const next = rawReader.read();
+  assert(await staysPending(next, 1000), "raw watch emitted for a write to another key");
+  await kv.set(["watched"], "later");
+  assertEquals(values((await next).value!), ["later"]);
+  await rawReader.cancel();
+  kv.close();
+});
+
+Deno.test("raw: a write to a watched key emits even if nothing changed", async () => {
+  const kv = await Deno.openKv(":memory:");
+  // Deleting a missing key leaves its (null) versionstamp as it was: only a
+  // raw watch reports it (as Deno 2.9.6 does).
+  const reader = kv.watch([["ghost"]]).getReader();
+  await reader.read();
+  const next = reader.read();
+  await kv.delete(["ghost"]);
+  assert(await staysPending(next, 500), "a watch without raw emitted an unchanged state");
+  await reader.cancel();
+
+  const rawReader = kv.watch([["ghost"]], { raw: true }).getReader();
+  await rawReader.read();
+  await kv.delete(["ghost"]);
+  assertEquals((await rawReader.read()).value, [{ key: ["ghost"], value: null, versionstamp: null }]);
   await rawReader.cancel();
   kv.close();
 });

@@ -11,12 +11,13 @@ use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{channel, Receiver};
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-/// A running `kvrt run` whose stdout lines arrive on a channel.
+/// A running `kvrt run` whose stdout lines arrive on a channel, each with
+/// the moment it was read.
 struct Script {
     child: Child,
-    lines: Receiver<String>,
+    lines: Receiver<(SystemTime, String)>,
 }
 
 impl Script {
@@ -35,7 +36,7 @@ impl Script {
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines() {
                 let Ok(line) = line else { break };
-                if tx.send(line).is_err() {
+                if tx.send((SystemTime::now(), line)).is_err() {
                     break;
                 }
             }
@@ -45,12 +46,19 @@ impl Script {
 
     /// Waits up to `timeout` for the next line.
     fn next_line(&self, timeout: Duration) -> Option<String> {
-        self.lines.recv_timeout(timeout).ok()
+        self.lines.recv_timeout(timeout).ok().map(|(_, line)| line)
     }
 
-    fn expect_line(&self, expected: &str, timeout: Duration) {
-        let line = self.next_line(timeout);
-        assert_eq!(line.as_deref(), Some(expected), "waiting for {expected:?}");
+    /// Waits up to `timeout` for the next line, which must be `expected`;
+    /// returns when it was printed (read from the pipe).
+    fn expect_line(&self, expected: &str, timeout: Duration) -> SystemTime {
+        let got = self.lines.recv_timeout(timeout).ok();
+        assert_eq!(
+            got.as_ref().map(|(_, line)| line.as_str()),
+            Some(expected),
+            "waiting for {expected:?}"
+        );
+        got.expect("line").0
     }
 }
 
@@ -61,16 +69,36 @@ impl Drop for Script {
     }
 }
 
-fn run(script: &str, args: &[&str]) {
-    let status = Command::new(env!("CARGO_BIN_EXE_kvrt"))
+/// Runs a script to its end; returns its stdout.
+fn run(script: &str, args: &[&str]) -> String {
+    let output = Command::new(env!("CARGO_BIN_EXE_kvrt"))
         .arg("run")
         .arg(format!("tests/fixtures/multiprocess/{script}"))
         .args(args)
         .current_dir(workspace())
-        .stdout(Stdio::null())
-        .status()
+        .stderr(Stdio::inherit())
+        .output()
         .expect("kvrt runs");
-    assert!(status.success(), "{script} {args:?}");
+    assert!(output.status.success(), "{script} {args:?}");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// Runs a writing script that prints `<word> <ms since the epoch>` once its
+/// write is committed; returns that moment (the process exits later).
+fn run_timed(script: &str, args: &[&str]) -> SystemTime {
+    let out = run(script, args);
+    let ms: u64 = out
+        .split_whitespace()
+        .nth(1)
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or_else(|| panic!("{script}: no commit time in {out:?}"));
+    UNIX_EPOCH + Duration::from_millis(ms)
+}
+
+/// Time from `committed` (another process's clock reading, same machine) to
+/// `seen`.
+fn between(committed: SystemTime, seen: SystemTime) -> Duration {
+    seen.duration_since(committed).unwrap_or(Duration::ZERO)
 }
 
 fn temp_db(name: &str) -> (PathBuf, String) {
@@ -90,10 +118,10 @@ fn enqueue_in_one_process_is_delivered_in_another_within_a_second() {
     listener.expect_line("ready", STARTUP);
     // Let the listener reach its first wait on the queue.
     std::thread::sleep(Duration::from_millis(300));
-    run("enqueue.ts", &[&db, "{\"job\":1}"]);
-    let enqueued = Instant::now();
-    listener.expect_line("got {\"job\":1}", Duration::from_secs(5));
-    let latency = enqueued.elapsed();
+    // The clock starts at the commit, not when the enqueuing process exited.
+    let enqueued = run_timed("enqueue.ts", &[&db, "{\"job\":1}"]);
+    let delivered = listener.expect_line("got {\"job\":1}", Duration::from_secs(5));
+    let latency = between(enqueued, delivered);
     eprintln!("cross-process delivery latency: {latency:?}");
     assert!(latency < Duration::from_secs(1), "{latency:?}");
     drop(listener);
@@ -105,10 +133,10 @@ fn a_write_in_another_process_wakes_a_watcher_within_a_second() {
     let (dir, db) = temp_db("watch");
     let watcher = Script::spawn("watch.ts", &[&db, "k"]);
     watcher.expect_line("null", STARTUP);
-    run("set.ts", &[&db, "k", "\"hello\""]);
-    let written = Instant::now();
-    watcher.expect_line("\"hello\"", Duration::from_secs(5));
-    let latency = written.elapsed();
+    // The clock starts at the commit, not when the writing process exited.
+    let written = run_timed("set.ts", &[&db, "k", "\"hello\""]);
+    let woken = watcher.expect_line("\"hello\"", Duration::from_secs(5));
+    let latency = between(written, woken);
     eprintln!("cross-process watch latency: {latency:?}");
     assert!(latency < Duration::from_secs(1), "{latency:?}");
     run("set.ts", &[&db, "k", "\"stop\""]);

@@ -69,6 +69,26 @@ fn on_big_stack(f: impl FnOnce() + Send + 'static) {
         .expect("test thread");
 }
 
+/// What `tests/value_codec_vectors.json` (written from real Deno) holds:
+/// (value vectors, of which `known_mismatch`, refusal vectors).
+fn vector_kinds() -> (usize, usize, usize) {
+    let mut values = 0;
+    let mut known = 0;
+    let mut refusals = 0;
+    // One vector per object; each has "name", "js" and "hex" or "error".
+    for vector in VECTORS.split("\"name\":").skip(1) {
+        if vector.contains("\"error\":") {
+            refusals += 1;
+        } else {
+            values += 1;
+            if vector.contains("\"known_mismatch\":") {
+                known += 1;
+            }
+        }
+    }
+    (values, known, refusals)
+}
+
 #[test]
 fn vectors_and_fuzz() {
     on_big_stack(|| {
@@ -81,13 +101,41 @@ fn vectors_and_fuzz() {
                serializeValue: Deno.core.ops.op_kv_serialize,\n\
                deserializeValue: Deno.core.ops.op_kv_deserialize,\n\
              }};\n\
-             const failures = runChecks(codec, {VECTORS}, {{ log: (line) => lines.push(line) }});\n\
-             globalThis.wireReport = failures + \"\\n\" + lines.join(\"\\n\");\n"
+             const r = runChecks(codec, {VECTORS}, {{ log: (line) => lines.push(line) }});\n\
+             globalThis.wireReport = [r.failures, r.exact, r.refused, r.knownMismatch, r.skipped].join(\" \")\n\
+               + \"\\n\" + lines.join(\"\\n\");\n"
         );
         let report = run_module(code);
-        let (failures, lines) = report.split_once('\n').unwrap_or((&report, ""));
+        let (counts, lines) = report.split_once('\n').unwrap_or((&report, ""));
         println!("{lines}");
-        assert_eq!(failures, "0", "{lines}");
+        let counts: Vec<usize> = counts
+            .split(' ')
+            .map(|n| n.parse().expect("count"))
+            .collect();
+        let [failures, exact, refused, known, skipped] = counts[..] else {
+            panic!("report: {counts:?}");
+        };
+        let (values, known_vectors, refusals) = vector_kinds();
+        assert_eq!(
+            values + refusals,
+            VECTORS.matches("\"js\":").count(),
+            "vectors in the file"
+        );
+        assert_eq!(failures, 0, "{lines}");
+        assert_eq!(skipped, 0, "vectors not evaluated on this engine: {lines}");
+        assert_eq!(
+            exact,
+            values - known_vectors,
+            "byte-identical value vectors: {lines}"
+        );
+        assert_eq!(refused, refusals, "refusals identical to Deno's: {lines}");
+        assert_eq!(
+            known, known_vectors,
+            "known V8-internal mismatches: {lines}"
+        );
+        println!(
+            "{exact} of {values} values byte-identical, {refused} of {refusals} refusals identical"
+        );
     });
 }
 

@@ -31,73 +31,117 @@ function format(value) {
   });
 }
 
-const MAX_DIFF_CELLS = 4000000;
+/** Most steps a diff explores before giving up (under a second here). */
+const MAX_DIFF_STEPS = 200_000;
+const TOO_MANY_STEPS = Symbol("too many diff steps");
 
 /**
  * Line diff of `a` (actual) against `b` (expected): a list of
- * `{ type: "common" | "removed" | "added", value }`, where each changed hunk
- * lists its removed lines before its added ones.
+ * `{ type: "common" | "removed" | "added", value }`. The algorithm is the one
+ * @std/assert uses (an O(NP) shortest edit script after the common prefix,
+ * Wu, Manber, Myers and Miller 1990), with the same choices between equally
+ * short scripts, so that the hunks come out in the same order.
  */
 function diff(a, b) {
-  let start = 0;
-  while (start < a.length && start < b.length && a[start] === b[start]) start++;
-  let endA = a.length;
-  let endB = b.length;
-  while (endA > start && endB > start && a[endA - 1] === b[endB - 1]) {
-    endA--;
-    endB--;
+  let prefix = 0;
+  if (a.length > 0 && b.length > 0) {
+    while (
+      prefix < a.length && prefix < b.length && a[prefix] !== undefined &&
+      a[prefix] === b[prefix]
+    ) prefix++;
   }
-  const result = [];
-  for (let i = 0; i < start; i++) result.push({ type: "common", value: a[i] });
-  const midA = a.slice(start, endA);
-  const midB = b.slice(start, endB);
-  const n = midA.length;
-  const m = midB.length;
-  const removed = [];
-  const added = [];
-  const flush = () => {
-    for (const value of removed) result.push({ type: "removed", value });
-    for (const value of added) result.push({ type: "added", value });
-    removed.length = 0;
-    added.length = 0;
+  const common = a.slice(0, prefix).map((value) => ({ type: "common", value }));
+  // `long` is the longer remainder; `swapped` when that is the expected one.
+  let long = a.slice(prefix);
+  let short = b.slice(prefix);
+  const swapped = short.length > long.length;
+  if (swapped) [long, short] = [short, long];
+  const fromLong = swapped ? "added" : "removed";
+  const fromShort = swapped ? "removed" : "added";
+  const M = long.length;
+  const N = short.length;
+  if (M === 0 && N === 0 && prefix === 0) return [];
+  if (N === 0) {
+    return [...common, ...long.map((value) => ({ type: fromLong, value }))];
+  }
+
+  // The edit graph's paths, as a tree of steps: step i came from
+  // `previous[i]` by `step[i]` (0 for the root).
+  const LONG = 1;
+  const SHORT = 2;
+  const BOTH = 3;
+  const previous = [0];
+  const step = [0];
+  const addStep = (from, kind) => {
+    if (previous.length >= MAX_DIFF_STEPS) throw TOO_MANY_STEPS;
+    previous.push(from);
+    step.push(kind);
+    return previous.length - 1;
   };
-  if ((n + 1) * (m + 1) > MAX_DIFF_CELLS) {
-    removed.push(...midA);
-    added.push(...midB);
-  } else {
-    // lcs[i * width + j]: length of the longest common subsequence of
-    // midA[i..] and midB[j..].
-    const width = m + 1;
-    const lcs = new Uint32Array((n + 1) * width);
-    for (let i = n - 1; i >= 0; i--) {
-      for (let j = m - 1; j >= 0; j--) {
-        lcs[i * width + j] = midA[i] === midB[j]
-          ? lcs[(i + 1) * width + j + 1] + 1
-          : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
-      }
-    }
-    let i = 0;
-    let j = 0;
-    while (i < n || j < m) {
-      if (i < n && j < m && midA[i] === midB[j]) {
-        flush();
-        result.push({ type: "common", value: midA[i] });
-        i++;
-        j++;
-      } else if (
-        j >= m || (i < n && lcs[(i + 1) * width + j] >= lcs[i * width + j + 1])
-      ) {
-        removed.push(midA[i++]);
+  const offset = N;
+  const delta = M - N;
+  // furthest[k + offset]: the furthest point reached on diagonal k
+  // (x = y + k in `long`, y in `short`), or y -1 when not reached yet.
+  const furthest = Array.from({ length: M + N + 1 }, () => ({ y: -1, id: -1 }));
+
+  const reach = (k) => {
+    const fromLeft = furthest[k + offset - 1];
+    const fromRight = furthest[k + offset + 1];
+    let point;
+    if (fromLeft?.y === -1 && fromRight?.y === -1) {
+      point = { y: 0, id: 0 };
+    } else {
+      // Take an element of `long` (coming from diagonal k - 1) unless
+      // diagonal k + 1 reaches at least as far.
+      const takeLong = fromRight?.y === -1 || k === M ||
+        (fromLeft?.y ?? 0) > (fromRight?.y ?? 0) + 1;
+      if (fromLeft && takeLong) {
+        point = { y: fromLeft.y, id: addStep(fromLeft.id, LONG) };
+      } else if (fromRight && !takeLong) {
+        point = { y: fromRight.y + 1, id: addStep(fromRight.id, SHORT) };
       } else {
-        added.push(midB[j++]);
+        throw new Error("diff: no path to extend");
       }
     }
+    while (
+      point.y + k < M && point.y < N && long[point.y + k] === short[point.y]
+    ) {
+      point.id = addStep(point.id, BOTH);
+      point.y++;
+    }
+    furthest[k + offset] = point;
+  };
+
+  try {
+    for (let p = 0; furthest[delta + offset].y < N; p++) {
+      for (let k = -p; k < delta; k++) reach(k);
+      for (let k = delta + p; k > delta; k--) reach(k);
+      reach(delta);
+    }
+  } catch (e) {
+    if (e !== TOO_MANY_STEPS) throw e;
+    // Too different to diff in reasonable time here: everything changed.
+    return [
+      ...common,
+      ...a.slice(prefix).map((value) => ({ type: "removed", value })),
+      ...b.slice(prefix).map((value) => ({ type: "added", value })),
+    ];
   }
-  flush();
-  for (let i = endA; i < a.length; i++) {
-    result.push({ type: "common", value: a[i] });
+
+  const edits = [];
+  let x = M - 1;
+  let y = N - 1;
+  for (let id = furthest[delta + offset].id; step[id] !== 0; id = previous[id]) {
+    if (step[id] === LONG) {
+      edits.push({ type: fromLong, value: long[x--] });
+    } else if (step[id] === SHORT) {
+      edits.push({ type: fromShort, value: short[y--] });
+    } else {
+      edits.push({ type: "common", value: long[x--] });
+      y--;
+    }
   }
-  return result;
+  return [...common, ...edits.reverse()];
 }
 
 /** Makes whitespace control characters and line breaks visible. */
@@ -194,30 +238,38 @@ function isBasicObjectOrArray(obj) {
     proto === Array.prototype;
 }
 
+/**
+ * V8's private symbols are invisible to scripts; the QuickJS backend (v8x)
+ * emulates them as ordinary symbols described `v82jsc_private:<name>` (e.g.
+ * deno_core's `call_site_evals` on every error), which would make any two
+ * errors unequal. They are left out, so that `equal` sees what it sees on V8.
+ */
+function isEnginePrivate(key) {
+  return typeof key === "symbol" &&
+    key.description?.startsWith("v82jsc_private:") === true;
+}
+
 /** Own string and symbol keys, enumerable or not. */
 function ownKeys(obj) {
   return [
     ...Object.getOwnPropertyNames(obj),
-    ...Object.getOwnPropertySymbols(obj),
+    ...Object.getOwnPropertySymbols(obj).filter((key) => !isEnginePrivate(key)),
   ];
 }
 
 /**
  * Own and inherited keys up to `Object.prototype`/`Array.prototype`, so
- * that getters of class instances are compared too. An error's `stack` is
- * left out: it records where the error was made, not what it is.
+ * that getters of class instances are compared too (an error's `stack`
+ * included, as @std/assert does).
  */
 function getKeysDeep(obj) {
   const keys = new Set();
-  const isError = obj instanceof Error;
   for (
     let o = obj;
     o != null && o !== Object.prototype && o !== Array.prototype;
     o = Object.getPrototypeOf(o)
   ) {
-    for (const key of ownKeys(o)) {
-      if (!(isError && key === "stack")) keys.add(key);
-    }
+    for (const key of ownKeys(o)) keys.add(key);
   }
   return keys;
 }
@@ -256,7 +308,9 @@ function compareTypedArrays(a, b) {
 /**
  * Deep equality as used by `assertEquals`: primitives by SameValueZero
  * (`NaN` equals `NaN`, `0` equals `-0`), objects by prototype and keys
- * (including symbols, non-enumerable keys and inherited getters), Maps and
+ * (plain objects and arrays: own enumerable string and symbol keys; other
+ * objects: all own and inherited keys, so getters and an error's `stack`
+ * count), Maps and
  * Sets regardless of order, Dates by time, RegExps and URLs by their string
  * form, typed arrays and ArrayBuffers by content; cycles are handled.
  * Throws a TypeError for WeakMap and WeakSet instances.
@@ -272,14 +326,18 @@ export function equal(a, b) {
     if (typeof a !== "object" || typeof b !== "object") return false;
     if (!prototypesEqual(a, b)) return false;
     if (a instanceof TypedArray) return compareTypedArrays(a, b);
-    if (a instanceof ArrayBuffer) {
+    if (
+      a instanceof ArrayBuffer ||
+      (typeof SharedArrayBuffer === "function" &&
+        a instanceof SharedArrayBuffer)
+    ) {
       return compareTypedArrays(new Uint8Array(a), new Uint8Array(b));
     }
     if (a instanceof WeakMap) {
-      throw new TypeError("cannot compare WeakMap instances");
+      throw new TypeError("Cannot compare WeakMap instances");
     }
     if (a instanceof WeakSet) {
-      throw new TypeError("cannot compare WeakSet instances");
+      throw new TypeError("Cannot compare WeakSet instances");
     }
     if (typeof WeakRef === "function" && a instanceof WeakRef) {
       return compare(a.deref(), b.deref());
@@ -311,13 +369,16 @@ export function equal(a, b) {
       }
       return unmatched === 0;
     }
+    let keys;
     if (isBasicObjectOrArray(a)) {
-      if (ownKeys(a).length !== ownKeys(b).length) return false;
+      // Plain objects and arrays: their own enumerable keys only.
+      keys = ownKeys({ ...a, ...b });
     } else if (stringComparablePrototypes.has(Object.getPrototypeOf(a))) {
       return String(a) === String(b);
+    } else {
+      keys = getKeysDeep(a);
+      for (const key of getKeysDeep(b)) keys.add(key);
     }
-    const keys = getKeysDeep(a);
-    for (const key of getKeysDeep(b)) keys.add(key);
     for (const key of keys) {
       if (!compare(a[key], b[key])) return false;
       if ((key in a) !== (key in b)) return false;
@@ -480,6 +541,16 @@ function isObject(value) {
   return typeof value === "object" && value !== null;
 }
 
+/** Defines an own data property (so that a `__proto__` key stays a key). */
+function defineProperty(target, key, value) {
+  return Object.defineProperty(target, key, {
+    value,
+    configurable: true,
+    enumerable: true,
+    writable: true,
+  });
+}
+
 /** Intersection of two sets, in the order of `a`. */
 function setIntersection(a, b) {
   return new Set([...a].filter((value) => b.has(value)));
@@ -493,7 +564,8 @@ function filterLike(a, b) {
   const seen = new WeakMap();
 
   function filterValue(value, subset) {
-    if (value instanceof RegExp) return value;
+    // RegExps and Dates are kept whole (their pattern or time is no key).
+    if (value instanceof RegExp || value instanceof Date) return value;
     if (Array.isArray(value) && Array.isArray(subset)) {
       return filterArray(value, subset);
     }
@@ -530,10 +602,12 @@ function filterLike(a, b) {
     const keysB = Reflect.ownKeys(b);
     const common = keysA.filter((key) => keysB.includes(key));
     if (keysA.length && keysB.length && !common.length) {
-      for (const key of keysA) filtered[key] = a[key];
+      for (const key of keysA) defineProperty(filtered, key, a[key]);
       return filtered;
     }
-    for (const key of common) filtered[key] = filterValue(a[key], b[key]);
+    for (const key of common) {
+      defineProperty(filtered, key, filterValue(a[key], b[key]));
+    }
     return filtered;
   }
 

@@ -1,5 +1,6 @@
 // Interchange scenario: writes every kind of entry to the file given as
-// Deno.args[0]. Run by one runtime; interchange_read.ts then runs under both.
+// Deno.args[0] and prints how many. Run by one runtime; interchange_read.ts
+// then runs under both.
 const kv = await Deno.openKv(Deno.args[0]);
 const cyclic: Record<string, unknown> = { n: 1 };
 cyclic.me = cyclic;
@@ -14,3 +15,5 @@ const entries: [Deno.KvKey, unknown][] = [
 for (const [key, value] of entries) await kv.set(key, value);
 await kv.set(["expiring"], "later", { expireIn: 3_600_000 });
 kv.close();
+// How many entries the file holds: the readers must list exactly these.
+console.log(entries.length + 1);
