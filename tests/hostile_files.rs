@@ -488,7 +488,12 @@ fn read_only_file_and_directory_give_a_clear_permission_error() {
         // Judged without the path, so that no word of the path counts.
         match error {
             Some((class, message))
-                if message.contains(&shown) && clear(&message.replace(&shown, "")) =>
+                if message.contains(&shown)
+                    && clear(
+                        &message
+                            .replace(&shown, "")
+                            .replace(&dir.display().to_string(), ""),
+                    ) =>
             {
                 eprintln!("  {what}: {class}: {message}");
             }

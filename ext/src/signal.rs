@@ -2,7 +2,7 @@
 //! lands, at once for handles in this process and by polling SQLite's
 //! `data_version` (every [`POLL_INTERVAL`]) for other processes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
@@ -12,26 +12,65 @@ use tokio::sync::watch;
 /// How often waiters look for commits made by other processes.
 pub const POLL_INTERVAL: Duration = Duration::from_millis(100);
 
-/// A counter bumped on every local commit to one database.
+/// How many recent commits' written keys are remembered for raw watches.
+const TOUCHED_LOG: usize = 1024;
+
+/// A commit's number and the encoded keys it wrote.
+type Touched = (u64, Arc<[Vec<u8>]>);
+
+/// A counter bumped on every local commit to one database, with the keys
+/// the recent commits wrote.
 pub struct CommitSignal {
     sender: watch::Sender<u64>,
+    /// `(commit number, encoded keys written)`, oldest first.
+    touched: Mutex<VecDeque<Touched>>,
 }
 
 impl CommitSignal {
     fn new() -> CommitSignal {
         CommitSignal {
             sender: watch::Sender::new(0),
+            touched: Mutex::new(VecDeque::new()),
         }
     }
 
-    /// Announces a commit to every waiter.
+    /// Announces a commit that wrote no key (queue bookkeeping).
     pub fn notify(&self) {
-        self.sender.send_modify(|n| *n = n.wrapping_add(1));
+        self.notify_keys(Vec::new());
+    }
+
+    /// Announces a commit that wrote `keys` (encoded) to every waiter.
+    pub fn notify_keys(&self, keys: Vec<Vec<u8>>) {
+        let mut log = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        self.sender.send_modify(|n| {
+            *n = n.wrapping_add(1);
+            log.push_back((*n, keys.into()));
+        });
+        while log.len() > TOUCHED_LOG {
+            log.pop_front();
+        }
     }
 
     /// A receiver that sees commits announced after this call.
     pub fn subscribe(&self) -> watch::Receiver<u64> {
         self.sender.subscribe()
+    }
+
+    /// Whether a commit numbered after `since` (up to the current one) wrote
+    /// one of `keys`; true when those commits are no longer all remembered.
+    pub fn touched_since(&self, since: u64, keys: &[Vec<u8>]) -> bool {
+        let log = self.touched.lock().unwrap_or_else(|e| e.into_inner());
+        let current = *self.sender.borrow();
+        if current == since {
+            return false;
+        }
+        match log.front() {
+            Some((oldest, _)) if *oldest <= since.wrapping_add(1) => {}
+            _ => return true,
+        }
+        log.iter()
+            .filter(|(n, _)| *n > since)
+            .any(|(_, written)| written.iter().any(|key| keys.contains(key)))
     }
 }
 
@@ -76,6 +115,11 @@ mod tests {
         assert!(rx.has_changed().unwrap());
         let memory = signal_for(None);
         assert!(!Arc::ptr_eq(&memory, &a));
+        let since = *rx.borrow();
+        a.notify_keys(vec![b"x".to_vec()]);
+        assert!(!b.touched_since(since, &[b"y".to_vec()]));
+        assert!(b.touched_since(since, &[b"x".to_vec()]));
+        assert!(!b.touched_since(since + 1, &[b"x".to_vec()]));
         std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -45,6 +45,53 @@ fn is_access_denied(e: &rusqlite::Error) -> bool {
     )
 }
 
+/// Why the file system refuses `path` as a database: a missing directory,
+/// a directory where no file can be created (SQLite needs its `-wal` and
+/// `-shm` files there), or a file that cannot be written. `None` when
+/// neither explains it.
+fn access_cause(path: &Path) -> Option<String> {
+    use std::io::ErrorKind;
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    if !dir.is_dir() {
+        return Some(format!("the directory '{}' does not exist", dir.display()));
+    }
+    if path.exists() {
+        if let Err(e) = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            if e.kind() == ErrorKind::PermissionDenied {
+                return Some("permission denied: the file is read-only".to_string());
+            }
+        }
+    }
+    // Probe the directory with a file of our own, removed at once.
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let probe = dir.join(format!(".{name}.{}.kvrt-probe", std::process::id()));
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .open(&probe)
+    {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            None
+        }
+        Err(e) if e.kind() == ErrorKind::PermissionDenied => Some(format!(
+            "permission denied: no file can be created in the directory '{}'",
+            dir.display()
+        )),
+        Err(_) => None,
+    }
+}
+
 /// Converts an SQLite error, naming the file when it is damaged or cannot
 /// be written.
 pub(crate) fn classify(e: rusqlite::Error, path: Option<&Path>) -> EngineError {
@@ -55,6 +102,7 @@ pub(crate) fn classify(e: rusqlite::Error, path: Option<&Path>) -> EngineError {
         },
         Some(path) if is_access_denied(&e) => EngineError::Open {
             path: path.to_path_buf(),
+            cause: access_cause(path),
             source: e,
         },
         _ => EngineError::Database(e),
@@ -118,6 +166,7 @@ pub(crate) fn open_file(path: &PathBuf, read_only: bool) -> Result<Connection, E
         | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|source| EngineError::Open {
         path: path.clone(),
+        cause: access_cause(path),
         source,
     })?;
     let setup = || -> Result<(), EngineError> {

@@ -70,16 +70,27 @@ pub enum EngineError {
 
     /// The database file could not be opened at all (missing directory,
     /// permissions, ...).
-    #[error("failed to open database file '{path}': {source}")]
+    #[error("failed to open database file '{path}': {source}{}", cause_text(.cause))]
     Open {
         /// The file that was opened.
         path: PathBuf,
         /// The underlying SQLite error.
         #[source]
         source: rusqlite::Error,
+        /// What the file system says about the file or its directory, when
+        /// that explains the failure (SQLite's message alone does not).
+        cause: Option<String>,
     },
 
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
+}
+
+/// ` (<cause>)` after an open error, or nothing.
+fn cause_text(cause: &Option<String>) -> String {
+    cause
+        .as_ref()
+        .map(|c| format!(" ({c})"))
+        .unwrap_or_default()
 }

@@ -25,7 +25,8 @@ pub struct WatchResource {
 /// Commit notifications and data version as of the last chunk.
 struct Seen {
     commits: tokio::sync::watch::Receiver<u64>,
-    version: i64,
+    /// The last local commit number whose written keys were checked.
+    checked: u64,
 }
 
 impl Resource for WatchResource {
@@ -85,8 +86,9 @@ fn read_snapshot(store: &Store, ranges: &[ReadRange]) -> Result<Snapshot, KvErro
 
 /// Returns the watched keys' entries: at once when `last` is `null` (the
 /// first chunk), otherwise once their versionstamps differ from `last`, or,
-/// with `raw`, after any commit to the database. Resolves to `null` when the
-/// watch or the database is closed.
+/// with `raw`, once a commit of this process writes a watched key (as in
+/// Deno, even when nothing changed). Resolves to `null` when the watch or the
+/// database is closed.
 #[op2]
 #[serde]
 pub async fn op_kv_watch_next(
@@ -126,15 +128,17 @@ pub async fn op_kv_watch_next(
             reverse: false,
         });
     }
+    let watched: Vec<Vec<u8>> = ranges.iter().map(|r| r.start.clone()).collect();
     let ranges = std::sync::Arc::new(ranges);
     // Subscribe before reading, so no commit slips between read and wait.
     let previous = watch.seen.borrow_mut().take();
     let mut seen = match (previous, &last) {
         (Some(seen), Some(_)) => seen,
-        _ => Seen {
-            commits: db.signal.subscribe(),
-            version: with_store(&db.store, |s| Ok(s.data_version()?)).await?,
-        },
+        _ => {
+            let commits = db.signal.subscribe();
+            let checked = *commits.borrow();
+            Seen { commits, checked }
+        }
     };
     let Some(last) = last else {
         let (entries, _) = with_store(&db.store, move |s| read_snapshot(s, &ranges)).await?;
@@ -142,23 +146,19 @@ pub async fn op_kv_watch_next(
         return Ok(Some(entries));
     };
     let wait_loop = async {
-        let mut local = seen.commits.has_changed().unwrap_or(false);
         loop {
-            seen.commits.borrow_and_update();
+            let since = seen.checked;
+            seen.checked = *seen.commits.borrow_and_update();
             let ranges = ranges.clone();
-            let (entries, stamps, version) = with_store(&db.store, move |s| {
-                let (entries, stamps) = read_snapshot(s, &ranges)?;
-                Ok((entries, stamps, s.data_version()?))
-            })
-            .await?;
-            let committed = local || version != seen.version;
-            seen.version = version;
-            if stamps != last || (raw && committed) {
+            let (entries, stamps) =
+                with_store(&db.store, move |s| read_snapshot(s, &ranges)).await?;
+            let touched = raw && db.signal.touched_since(since, &watched);
+            if stamps != last || touched {
                 return Ok((Some(entries), seen));
             }
-            local = tokio::select! {
-                _ = seen.commits.changed() => true,
-                _ = tokio::time::sleep(POLL_INTERVAL) => false,
+            tokio::select! {
+                _ = seen.commits.changed() => {}
+                _ = tokio::time::sleep(POLL_INTERVAL) => {}
             };
         }
     };

@@ -328,6 +328,7 @@ async fn commit(
         .collect::<Result<Vec<_>, _>>()?;
     sizes.check()?;
     let earliest_expiry = mutations.iter().filter_map(|m| m.expire_at_ms).min();
+    let written: Vec<Vec<u8>> = mutations.iter().map(|m| m.key.clone()).collect();
     let write = AtomicWrite {
         checks,
         mutations,
@@ -336,7 +337,7 @@ async fn commit(
     let Some(commit) = db.committer.commit(write).await? else {
         return Ok(None);
     };
-    db.signal.notify();
+    db.signal.notify_keys(written);
     if let Some(at) = earliest_expiry {
         db.expiry.schedule(at);
     }
