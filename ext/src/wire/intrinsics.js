@@ -6,6 +6,7 @@
 // Plain ECMAScript, pure ASCII.
 (() => {
   "use strict";
+  const apply = Reflect.apply;
   const getProto = Object.getPrototypeOf;
   const getOwnDesc = Object.getOwnPropertyDescriptor;
   const ObjectProto = Object.prototype;
@@ -192,12 +193,12 @@
     // serializing them may run getters that mutate the collection.
     mapEntries(m) {
       const r = [];
-      mapForEach.call(m, (v, k) => { r.push(k, v); });
+      apply(mapForEach, m, [(v, k) => { r[r.length] = k; r[r.length] = v; }]);
       return r;
     },
     setValues(s) {
       const r = [];
-      setForEach.call(s, (v) => { r.push(v); });
+      apply(setForEach, s, [(v) => { r[r.length] = v; }]);
       return r;
     },
     newMap: Map,
