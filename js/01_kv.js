@@ -60,6 +60,7 @@ const {
   Uint8Array,
 } = primordials;
 const SymbolDispose = globalThis.Symbol.dispose;
+const isProxy = core.isProxy;
 
 /** `object[name]` if it is an own property of `object` (an object or
  * function), else `undefined`: inherited properties are not options. */
@@ -179,6 +180,10 @@ function viewBytes(part) {
  * and `negativeZero` and must not find inherited ones). */
 function keyToOp(key, allowVersionstamp = false, use = "read") {
   if (!ArrayIsArray(key)) throw nonArrayKeyError(key, use);
+  // (Deno's op refuses a proxy before any of its traps runs.)
+  if (isProxy(key)) {
+    throw new TypeError("serde_v8 error: invalid type; expected: array, got: Proxy");
+  }
   const length = key.length;
   const parts = [];
   let appendVersionstamp = false;
@@ -236,6 +241,17 @@ function u64Bytes(value) {
   return bytes;
 }
 
+/** What stands for a value whose serialization went past the largest value
+ * Deno KV stores (`op_kv_serialize` gave up and returned null): bytes one
+ * past the limit, so that the ops report "Value too large" / "enqueue
+ * payload too large" in Deno's order of checks. Never stored. */
+const OVERSIZED = new Uint8Array(65536 + 1);
+
+/** V8 wire bytes of `value`, or `OVERSIZED`. */
+function serializeValue(value) {
+  return op_kv_serialize(value) ?? OVERSIZED;
+}
+
 /** Encodes a value for storage: exact Uint8Array -> raw bytes, KvU64 ->
  * 8 bytes little-endian, anything else -> V8 serialization. */
 function encodeValue(value) {
@@ -246,7 +262,7 @@ function encodeValue(value) {
   if (isKvU64(value)) {
     return { __proto__: null, encoding: ENCODING_U64, bytes: u64Bytes(value.value) };
   }
-  return { __proto__: null, encoding: ENCODING_V8, bytes: op_kv_serialize(value) };
+  return { __proto__: null, encoding: ENCODING_V8, bytes: serializeValue(value) };
 }
 
 /** Decodes a stored value (reads get theirs decoded by the op). */
@@ -321,7 +337,7 @@ function enqueueToOp(value, options) {
   const keysIfUndelivered = readKeys(own(options, "keysIfUndelivered") ?? []);
   return {
     __proto__: null,
-    payload: op_kv_serialize(value),
+    payload: serializeValue(value),
     delay,
     keysIfUndelivered,
     backoffSchedule,

@@ -242,6 +242,13 @@
       const info = isDataView ? undefined : VIEW_TAG[name];
       const ab = isDataView ? dvBuffer.call(view) : taBuffer.call(view);
       const tag = isDataView ? 0x3f : info[0];
+      // A SharedArrayBuffer is refused when the buffer is written (Deno:
+      // "#<SharedArrayBuffer> could not be cloned.").
+      try {
+        apply(abByteLength, ab, []);
+      } catch (_) {
+        return [ab, tag, 0, 0, 0];
+      }
       let flags = 0;
       if (isResizable(ab)) {
         if (isOutOfBounds(view, isDataView)) return [ab, tag, 0, 0, -1];
