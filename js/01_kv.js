@@ -15,6 +15,8 @@ import {
   op_kv_set,
   op_kv_serialize,
   op_kv_snapshot_read,
+  op_kv_void_async,
+  op_kv_wait_readable,
   op_kv_watch_next,
   op_kv_watch_open,
 } from "ext:core/ops";
@@ -36,6 +38,7 @@ const {
   DataViewPrototypeGetByteLength,
   DataViewPrototypeGetByteOffset,
   DataViewPrototypeSetBigUint64,
+  DateNow,
   Error,
   ReflectApply,
   MathMin,
@@ -45,6 +48,7 @@ const {
   ObjectIs,
   ObjectPrototypeHasOwnProperty,
   ObjectPrototypeIsPrototypeOf,
+  PromisePrototypeThen,
   PromiseReject,
   PromiseResolve,
   RangeError,
@@ -80,6 +84,50 @@ function hasOwn(object, name) {
 /** The `Uint8Array` tag of a typed array, `undefined` for anything else. */
 function typedArrayTag(value) {
   return TypedArrayPrototypeGetSymbolToStringTag(value);
+}
+
+// Reads are synchronous ops (no thread hop), so a loop of awaited reads
+// never lets the event loop run on its own: timers would starve. A "slice"
+// starts with the first read after the event loop last turned; once a slice
+// has run `SLICE_MS` (5 ms), the next read first yields to the event loop.
+const SLICE_MS = 5;
+let sliceStart = -1;
+
+function endSlice() {
+  sliceStart = -1;
+}
+
+/** Whether reads have run for `SLICE_MS` without the event loop turning. */
+function sliceExpired() {
+  const now = DateNow();
+  if (sliceStart < 0) {
+    sliceStart = now;
+    // (resolves on the event loop's next turn, whoever causes it)
+    PromisePrototypeThen(op_kv_void_async(), endSlice);
+    return false;
+  }
+  return now - sliceStart >= SLICE_MS;
+}
+
+/** The result of `op_kv_snapshot_read`, or a promise of it when the slice
+ * is used up or the file is locked by another process (waited for off the
+ * JavaScript thread). */
+function snapshotRead(rid, ranges) {
+  if (!sliceExpired()) {
+    const result = op_kv_snapshot_read(rid, ranges);
+    if (result !== null) return result;
+  }
+  return slowSnapshotRead(rid, ranges);
+}
+
+async function slowSnapshotRead(rid, ranges) {
+  await op_kv_void_async();
+  let result = op_kv_snapshot_read(rid, ranges);
+  while (result === null) {
+    await op_kv_wait_readable(rid);
+    result = op_kv_snapshot_read(rid, ranges);
+  }
+  return result;
 }
 
 const customInspect = SymbolFor("Deno.customInspect");
@@ -623,6 +671,10 @@ class KvListIterator {
       return PromiseResolve({ done: true, value: undefined });
     }
     if (this.#index >= this.#buffer.length && !this.#lastBatch) return this.#pull();
+    // (buffered entries resolve at once: give the event loop its turn too)
+    if ((this.#index & 63) === 63 && sliceExpired()) {
+      return PromisePrototypeThen(op_kv_void_async(), () => this.#take());
+    }
     try {
       return PromiseResolve(this.#take());
     } catch (error) {
@@ -656,7 +708,7 @@ class KvListIterator {
         selector.end,
         readKey(this.#lastKey),
       );
-    const entries = (await op_kv_snapshot_read(this.#rid, [{
+    const entries = (await snapshotRead(this.#rid, [{
       __proto__: null,
       key: null,
       prefix: selector.prefix,
@@ -725,7 +777,7 @@ class Kv {
   async get(key, options) {
     const parts = readKey(key);
     checkConsistency(own(options, "consistency"));
-    const ranges = await op_kv_snapshot_read(this.#rid, [{
+    const ranges = await snapshotRead(this.#rid, [{
       __proto__: null,
       key: parts,
       prefix: null,
@@ -753,7 +805,7 @@ class Kv {
       };
     }
     checkConsistency(own(options, "consistency"));
-    const results = await op_kv_snapshot_read(this.#rid, ranges);
+    const results = await snapshotRead(this.#rid, ranges);
     const out = [];
     for (let i = 0; i < results.length; i++) out[i] = entryOf(keys[i], results[i][0]);
     return out;
