@@ -3,7 +3,7 @@
 // arrays of parts, values as (encoding, bytes) pairs; the V8 wire codec and
 // the entries that reads return are native (ext/src/wire, ext/src/ops).
 
-import { core } from "ext:core/mod.js";
+import { core, primordials } from "ext:core/mod.js";
 import {
   op_kv_atomic_write,
   op_kv_dequeue_next_message,
@@ -15,11 +15,122 @@ import {
   op_kv_set,
   op_kv_serialize,
   op_kv_snapshot_read,
+  op_kv_void_async,
+  op_kv_wait_readable,
   op_kv_watch_next,
   op_kv_watch_open,
 } from "ext:core/ops";
 
-const customInspect = Symbol.for("Deno.customInspect");
+// Built-ins captured before user code runs (deno_core's primordials): a
+// script that patches `Array.prototype.map`, `Object.is`, `Promise.resolve`,
+// the `Uint8Array` global... cannot change what KV does. Objects handed to
+// the ops have a null prototype, and options are read from own properties
+// only, so inherited properties (a getter on `Object.prototype`) are never
+// seen, here or by the ops' deserializers.
+const {
+  ArrayBufferPrototypeGetByteLength,
+  ArrayIsArray,
+  ArrayPrototypeJoin,
+  BigIntPrototypeToString,
+  DataView,
+  DataViewPrototypeGetBigUint64,
+  DataViewPrototypeGetBuffer,
+  DataViewPrototypeGetByteLength,
+  DataViewPrototypeGetByteOffset,
+  DataViewPrototypeSetBigUint64,
+  DateNow,
+  Error,
+  ReflectApply,
+  MathMin,
+  NumberIsInteger,
+  NumberIsNaN,
+  ObjectFreeze,
+  ObjectIs,
+  ObjectPrototypeHasOwnProperty,
+  ObjectPrototypeIsPrototypeOf,
+  PromisePrototypeThen,
+  PromiseReject,
+  PromiseResolve,
+  RangeError,
+  Symbol,
+  SymbolAsyncIterator,
+  SymbolFor,
+  SymbolToStringTag,
+  TypeError,
+  TypedArrayPrototypeGetBuffer,
+  TypedArrayPrototypeGetByteLength,
+  TypedArrayPrototypeGetByteOffset,
+  TypedArrayPrototypeGetSymbolToStringTag,
+  Uint8Array,
+} = primordials;
+const SymbolDispose = globalThis.Symbol.dispose;
+const isProxy = core.isProxy;
+
+/** `object[name]` if it is an own property of `object` (an object or
+ * function), else `undefined`: inherited properties are not options. */
+function own(object, name) {
+  if (object === null || (typeof object !== "object" && typeof object !== "function")) {
+    return undefined;
+  }
+  return ObjectPrototypeHasOwnProperty(object, name) ? object[name] : undefined;
+}
+
+/** Whether `object` has an own property `name`. */
+function hasOwn(object, name) {
+  return object !== null && (typeof object === "object" || typeof object === "function") &&
+    ObjectPrototypeHasOwnProperty(object, name);
+}
+
+/** The `Uint8Array` tag of a typed array, `undefined` for anything else. */
+function typedArrayTag(value) {
+  return TypedArrayPrototypeGetSymbolToStringTag(value);
+}
+
+// Reads are synchronous ops (no thread hop), so a loop of awaited reads
+// never lets the event loop run on its own: timers would starve. A "slice"
+// starts with the first read after the event loop last turned; once a slice
+// has run `SLICE_MS` (5 ms), the next read first yields to the event loop.
+const SLICE_MS = 5;
+let sliceStart = -1;
+
+function endSlice() {
+  sliceStart = -1;
+}
+
+/** Whether reads have run for `SLICE_MS` without the event loop turning. */
+function sliceExpired() {
+  const now = DateNow();
+  if (sliceStart < 0) {
+    sliceStart = now;
+    // (resolves on the event loop's next turn, whoever causes it)
+    PromisePrototypeThen(op_kv_void_async(), endSlice);
+    return false;
+  }
+  return now - sliceStart >= SLICE_MS;
+}
+
+/** The result of `op_kv_snapshot_read`, or a promise of it when the slice
+ * is used up or the file is locked by another process (waited for off the
+ * JavaScript thread). */
+function snapshotRead(rid, ranges) {
+  if (!sliceExpired()) {
+    const result = op_kv_snapshot_read(rid, ranges);
+    if (result !== null) return result;
+  }
+  return slowSnapshotRead(rid, ranges);
+}
+
+async function slowSnapshotRead(rid, ranges) {
+  await op_kv_void_async();
+  let result = op_kv_snapshot_read(rid, ranges);
+  while (result === null) {
+    await op_kv_wait_readable(rid);
+    result = op_kv_snapshot_read(rid, ranges);
+  }
+  return result;
+}
+
+const customInspect = SymbolFor("Deno.customInspect");
 const commitVersionstampSymbol = Symbol("KvCommitVersionstamp");
 const constructKey = Symbol("Deno.Kv");
 const KEY_PART_ERROR = "expected string, number, bigint, ArrayBufferView, boolean";
@@ -53,18 +164,78 @@ function nonArrayKeyError(key, use) {
       got = "Boolean";
       break;
     default:
-      got = ArrayBuffer.isView(key) ? key[Symbol.toStringTag] : "unknown";
+      got = typedArrayTag(key) ??
+        (isDataView(key) ? "DataView" : "unknown");
   }
   return new TypeError(`serde_v8 error: invalid type; expected: array, got: ${got}`);
 }
 
+/** Whether `value` is a `DataView` (brand check, no user-visible lookups). */
+function isDataView(value) {
+  if (value === null || typeof value !== "object") return false;
+  try {
+    DataViewPrototypeGetByteLength(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether `buffer` (an ArrayBuffer or SharedArrayBuffer) is shared. */
+function isShared(buffer) {
+  try {
+    ArrayBufferPrototypeGetByteLength(buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/** Deno's error for a view over a SharedArrayBuffer where bytes are
+ * expected (a key part, a raw `Uint8Array` value). */
+function sharedBufferError(tag) {
+  return new TypeError(`serde_v8 error: invalid type; expected: buffer, got: ${tag}`);
+}
+
+/** The bytes of an ArrayBufferView key part as a `Uint8Array` over the same
+ * memory, or `undefined` when `part` is not a view. */
+function viewBytes(part) {
+  const tag = typedArrayTag(part);
+  if (tag !== undefined) {
+    const buffer = TypedArrayPrototypeGetBuffer(part);
+    if (isShared(buffer)) throw sharedBufferError(tag);
+    return new Uint8Array(
+      buffer,
+      TypedArrayPrototypeGetByteOffset(part),
+      TypedArrayPrototypeGetByteLength(part),
+    );
+  }
+  if (isDataView(part)) {
+    const buffer = DataViewPrototypeGetBuffer(part);
+    if (isShared(buffer)) throw sharedBufferError("DataView");
+    return new Uint8Array(
+      buffer,
+      DataViewPrototypeGetByteOffset(part),
+      DataViewPrototypeGetByteLength(part),
+    );
+  }
+  return undefined;
+}
+
 /** Converts a key to the form the ops take; a trailing
- * `kv.commitVersionstamp()` becomes `appendVersionstamp` when allowed. */
+ * `kv.commitVersionstamp()` becomes `appendVersionstamp` when allowed.
+ * Tagged parts are null-prototype objects (the op reads `bytes`, `bigint`
+ * and `negativeZero` and must not find inherited ones). */
 function keyToOp(key, allowVersionstamp = false, use = "read") {
-  if (!Array.isArray(key)) throw nonArrayKeyError(key, use);
-  const parts = new Array(key.length);
+  if (!ArrayIsArray(key)) throw nonArrayKeyError(key, use);
+  // (Deno's op refuses a proxy before any of its traps runs.)
+  if (isProxy(key)) {
+    throw new TypeError("serde_v8 error: invalid type; expected: array, got: Proxy");
+  }
+  const length = key.length;
+  const parts = [];
   let appendVersionstamp = false;
-  for (let i = 0; i < key.length; i++) {
+  for (let i = 0; i < length; i++) {
     const part = key[i];
     switch (typeof part) {
       case "string":
@@ -72,25 +243,26 @@ function keyToOp(key, allowVersionstamp = false, use = "read") {
         parts[i] = part;
         break;
       case "number":
-        parts[i] = Object.is(part, -0) ? { negativeZero: true } : part;
+        parts[i] = ObjectIs(part, -0) ? { __proto__: null, negativeZero: true } : part;
         break;
       case "bigint":
-        parts[i] = { bigint: part.toString() };
+        parts[i] = { __proto__: null, bigint: BigIntPrototypeToString(part) };
         break;
-      default:
-        if (ArrayBuffer.isView(part)) {
-          parts[i] = { bytes: new Uint8Array(part.buffer, part.byteOffset, part.byteLength) };
+      default: {
+        const bytes = viewBytes(part);
+        if (bytes !== undefined) {
+          parts[i] = { __proto__: null, bytes };
         } else if (
-          part === commitVersionstampSymbol && allowVersionstamp && i === key.length - 1
+          part === commitVersionstampSymbol && allowVersionstamp && i === length - 1
         ) {
-          parts.length = i;
           appendVersionstamp = true;
         } else {
           throw new TypeError(KEY_PART_ERROR);
         }
+      }
     }
   }
-  return { parts, appendVersionstamp };
+  return { __proto__: null, parts, appendVersionstamp };
 }
 
 /** Key parts for a read (no versionstamp placeholder allowed). */
@@ -98,18 +270,47 @@ function readKey(key) {
   return keyToOp(key).parts;
 }
 
+/** Key parts of every key of `keys` (an array), for reads. */
+function readKeys(keys) {
+  const out = [];
+  for (let i = 0; i < keys.length; i++) out[i] = readKey(keys[i]);
+  return out;
+}
+
+/** The 8 little-endian bytes of a KvU64. */
+function u64Bytes(value) {
+  const bytes = new Uint8Array(8);
+  DataViewPrototypeSetBigUint64(
+    new DataView(TypedArrayPrototypeGetBuffer(bytes)),
+    0,
+    value,
+    true,
+  );
+  return bytes;
+}
+
+/** What stands for a value whose serialization went past the largest value
+ * Deno KV stores (`op_kv_serialize` gave up and returned null): bytes one
+ * past the limit, so that the ops report "Value too large" / "enqueue
+ * payload too large" in Deno's order of checks. Never stored. */
+const OVERSIZED = new Uint8Array(65536 + 1);
+
+/** V8 wire bytes of `value`, or `OVERSIZED`. */
+function serializeValue(value) {
+  return op_kv_serialize(value) ?? OVERSIZED;
+}
+
 /** Encodes a value for storage: exact Uint8Array -> raw bytes, KvU64 ->
  * 8 bytes little-endian, anything else -> V8 serialization. */
 function encodeValue(value) {
-  if (ArrayBuffer.isView(value) && value[Symbol.toStringTag] === "Uint8Array") {
-    return { encoding: ENCODING_BYTES, bytes: value };
+  if (typedArrayTag(value) === "Uint8Array") {
+    if (isShared(TypedArrayPrototypeGetBuffer(value))) throw sharedBufferError("Uint8Array");
+    return { __proto__: null, encoding: ENCODING_BYTES, bytes: value };
   }
-  if (value instanceof KvU64) {
-    const bytes = new Uint8Array(8);
-    new DataView(bytes.buffer).setBigUint64(0, value.value, true);
-    return { encoding: ENCODING_U64, bytes };
+  if (isKvU64(value)) {
+    return { __proto__: null, encoding: ENCODING_U64, bytes: u64Bytes(value.value) };
   }
-  return { encoding: ENCODING_V8, bytes: op_kv_serialize(value) };
+  return { __proto__: null, encoding: ENCODING_V8, bytes: serializeValue(value) };
 }
 
 /** Decodes a stored value (reads get theirs decoded by the op). */
@@ -118,7 +319,17 @@ function decodeValue(encoding, bytes) {
     case ENCODING_V8:
       return op_kv_deserialize(bytes);
     case ENCODING_U64:
-      return new KvU64(new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true));
+      return new KvU64(
+        DataViewPrototypeGetBigUint64(
+          new DataView(
+            TypedArrayPrototypeGetBuffer(bytes),
+            TypedArrayPrototypeGetByteOffset(bytes),
+            8,
+          ),
+          0,
+          true,
+        ),
+      );
     case ENCODING_BYTES:
       return bytes;
     default:
@@ -126,8 +337,7 @@ function decodeValue(encoding, bytes) {
   }
 }
 
-function checkConsistency(options) {
-  const consistency = options?.consistency;
+function checkConsistency(consistency) {
   if (consistency !== undefined && consistency !== "strong" && consistency !== "eventual") {
     throw new TypeError(
       `unknown variant \`${consistency}\`, expected \`strong\` or \`eventual\``,
@@ -137,14 +347,14 @@ function checkConsistency(options) {
 
 function validateExpireIn(expireIn) {
   if (expireIn === undefined) return;
-  if (!Number.isInteger(expireIn) || expireIn < 0) {
+  if (!NumberIsInteger(expireIn) || expireIn < 0) {
     throw new TypeError(`expireIn must be a non-negative integer: received ${expireIn}`);
   }
 }
 
 function validateDelay(delay) {
   if (delay === undefined) return 0;
-  if (Number.isNaN(delay)) throw new TypeError("Delay cannot be NaN");
+  if (NumberIsNaN(delay)) throw new TypeError("Delay cannot be NaN");
   if (delay < 0) throw new TypeError(`Delay must be >= 0: received ${delay}`);
   if (delay > 30 * 24 * 60 * 60 * 1000) {
     throw new TypeError(`Delay cannot be greater than 30 days: received ${delay}`);
@@ -157,35 +367,45 @@ function validateBackoffSchedule(schedule) {
   if (schedule.length > 5) {
     throw new TypeError("Invalid backoffSchedule, max 5 intervals allowed");
   }
+  const out = [];
   for (let i = 0; i < schedule.length; i++) {
     const interval = schedule[i];
-    if (!Number.isInteger(interval) || interval < 0 || interval > 3600000) {
+    if (!NumberIsInteger(interval) || interval < 0 || interval > 3600000) {
       throw new TypeError(`Invalid backoffSchedule, interval at index ${i} is invalid`);
     }
+    out[i] = interval;
   }
-  return schedule;
+  return out;
 }
 
 /** Builds the op form of an enqueue, validating its options. */
-function enqueueToOp(value, options = {}) {
-  const delay = validateDelay(options.delay);
-  const backoffSchedule = validateBackoffSchedule(options.backoffSchedule);
-  const keysIfUndelivered = (options.keysIfUndelivered ?? []).map(readKey);
-  return { payload: op_kv_serialize(value), delay, keysIfUndelivered, backoffSchedule };
+function enqueueToOp(value, options) {
+  const delay = validateDelay(own(options, "delay"));
+  const backoffSchedule = validateBackoffSchedule(own(options, "backoffSchedule"));
+  const keysIfUndelivered = readKeys(own(options, "keysIfUndelivered") ?? []);
+  return {
+    __proto__: null,
+    payload: serializeValue(value),
+    delay,
+    keysIfUndelivered,
+    backoffSchedule,
+  };
 }
 
 /** Commits one write; resolves to the versionstamp or null (check failed).
  * Keys are converted here, so a bad key rejects rather than throws. */
 async function atomicWrite(rid, checks, mutations, enqueues) {
-  return await op_kv_atomic_write(
-    rid,
-    checks.map((check) => ({
-      key: keyToOp(check.key, false, "check").parts,
-      versionstamp: check.versionstamp,
-    })),
-    mutations.map(keyMutation),
-    enqueues,
-  );
+  const opChecks = [];
+  for (let i = 0; i < checks.length; i++) {
+    opChecks[i] = {
+      __proto__: null,
+      key: keyToOp(checks[i].key, false, "check").parts,
+      versionstamp: checks[i].versionstamp,
+    };
+  }
+  const opMutations = [];
+  for (let i = 0; i < mutations.length; i++) opMutations[i] = keyMutation(mutations[i]);
+  return await op_kv_atomic_write(rid, opChecks, opMutations, enqueues);
 }
 
 /** A mutation for the write op. The value is serialized now (an
@@ -193,6 +413,7 @@ async function atomicWrite(rid, checks, mutations, enqueues) {
  * `keyMutation` at commit, where a bad key rejects. */
 function mutationToOp(key, type, value, expireIn) {
   return {
+    __proto__: null,
     key,
     type,
     value: type === "delete" ? null : encodeValue(value),
@@ -203,12 +424,20 @@ function mutationToOp(key, type, value, expireIn) {
 
 /** Converts the key of a mutation built by `mutationToOp`. */
 function keyMutation(mutation) {
-  const { parts, appendVersionstamp } = keyToOp(
-    mutation.key,
-    mutation.type === "set",
-    "write",
-  );
-  return { ...mutation, key: parts, appendVersionstamp };
+  const converted = keyToOp(mutation.key, mutation.type === "set", "write");
+  return {
+    __proto__: null,
+    key: converted.parts,
+    type: mutation.type,
+    value: mutation.value,
+    expireIn: mutation.expireIn,
+    appendVersionstamp: converted.appendVersionstamp,
+  };
+}
+
+function isKvU64(value) {
+  return value !== null && typeof value === "object" &&
+    ObjectPrototypeIsPrototypeOf(KvU64Prototype, value);
 }
 
 /** `Deno.KvU64`: an unsigned 64-bit integer stored as encoding 2. */
@@ -226,7 +455,7 @@ class KvU64 {
       throw new RangeError("Value must fit in a 64-bit unsigned integer");
     }
     this.value = value;
-    Object.freeze(this);
+    ObjectFreeze(this);
   }
 
   valueOf() {
@@ -234,10 +463,10 @@ class KvU64 {
   }
 
   toString() {
-    return this.value.toString();
+    return BigIntPrototypeToString(this.value);
   }
 
-  get [Symbol.toStringTag]() {
+  get [SymbolToStringTag]() {
     return "Deno.KvU64";
   }
 
@@ -245,6 +474,7 @@ class KvU64 {
     return `[Deno.KvU64: ${inspect(this.value, options)}]`;
   }
 }
+const KvU64Prototype = KvU64.prototype;
 
 // Reads build `Deno.KvU64` values natively.
 op_kv_init(KvU64);
@@ -262,17 +492,30 @@ class AtomicOperation {
     this.#rid = rid;
   }
 
+  #record(method, args) {
+    const log = this.#log;
+    log[log.length] = { __proto__: null, method, args };
+  }
+
   check(...checks) {
-    for (const check of checks) {
-      this.#checks.push({ key: check.key, versionstamp: check.versionstamp ?? null });
-      this.#log.push(["check", [{ key: check.key, versionstamp: check.versionstamp }]]);
+    for (let i = 0; i < checks.length; i++) {
+      const check = checks[i];
+      const key = own(check, "key");
+      const versionstamp = own(check, "versionstamp");
+      const all = this.#checks;
+      all[all.length] = { __proto__: null, key, versionstamp: versionstamp ?? null };
+      this.#record("check", [{ key, versionstamp }]);
     }
     return this;
   }
 
   mutate(...mutations) {
-    for (const mutation of mutations) {
-      const { key, type, value, expireIn } = mutation;
+    for (let i = 0; i < mutations.length; i++) {
+      const mutation = mutations[i];
+      const key = own(mutation, "key");
+      const type = own(mutation, "type");
+      const value = own(mutation, "value");
+      const expireIn = own(mutation, "expireIn");
       switch (type) {
         case "delete":
           // Deno tests truthiness here: `value: 0` or `null` is accepted.
@@ -282,7 +525,7 @@ class AtomicOperation {
         case "sum":
         case "min":
         case "max":
-          if (!("value" in mutation)) {
+          if (!hasOwn(mutation, "value")) {
             throw new TypeError(`Invalid mutation '${type}' without value`);
           }
           break;
@@ -292,25 +535,28 @@ class AtomicOperation {
       // Deno only looks at expireIn of a `set`, and only when it is a number.
       const expires = type === "set" && typeof expireIn === "number" ? expireIn : undefined;
       validateExpireIn(expires);
-      this.#mutations.push(mutationToOp(key, type, value, expires));
+      const all = this.#mutations;
+      all[all.length] = mutationToOp(key, type, value, expires);
       const args = type === "delete" ? [key] : [key, value];
-      if (expireIn !== undefined) args.push({ expireIn });
-      this.#log.push([type, args]);
+      if (expireIn !== undefined) args[args.length] = { expireIn };
+      this.#record(type, args);
     }
     return this;
   }
 
   set(key, value, options) {
-    const expireIn = options?.expireIn;
+    const expireIn = own(options, "expireIn");
     validateExpireIn(expireIn);
-    this.#mutations.push(mutationToOp(key, "set", value, expireIn));
-    this.#log.push(["set", options?.expireIn === undefined ? [key, value] : [key, value, { expireIn }]]);
+    const all = this.#mutations;
+    all[all.length] = mutationToOp(key, "set", value, expireIn);
+    this.#record("set", expireIn === undefined ? [key, value] : [key, value, { expireIn }]);
     return this;
   }
 
   delete(key) {
-    this.#mutations.push(mutationToOp(key, "delete"));
-    this.#log.push(["delete", [key]]);
+    const all = this.#mutations;
+    all[all.length] = mutationToOp(key, "delete");
+    this.#record("delete", [key]);
     return this;
   }
 
@@ -328,14 +574,16 @@ class AtomicOperation {
 
   #u64(type, key, n) {
     const value = new KvU64(n);
-    this.#mutations.push(mutationToOp(key, type, value));
-    this.#log.push([type, [key, value]]);
+    const all = this.#mutations;
+    all[all.length] = mutationToOp(key, type, value);
+    this.#record(type, [key, value]);
     return this;
   }
 
   enqueue(value, options) {
-    this.#enqueues.push(enqueueToOp(value, options));
-    this.#log.push(["enqueue", options === undefined ? [value] : [value, options]]);
+    const all = this.#enqueues;
+    all[all.length] = enqueueToOp(value, options);
+    this.#record("enqueue", options === undefined ? [value] : [value, options]);
     return this;
   }
 
@@ -356,11 +604,15 @@ class AtomicOperation {
   }
 
   [customInspect](inspect, options) {
-    if (this.#log.length === 0) return "AtomicOperation (empty)";
-    const lines = this.#log.map(([method, args]) =>
-      `  ${method}(${args.map((arg) => inspect(arg, options)).join(", ")})`
-    );
-    return `AtomicOperation\n${lines.join("\n")}`;
+    const log = this.#log;
+    if (log.length === 0) return "AtomicOperation (empty)";
+    const lines = [];
+    for (let i = 0; i < log.length; i++) {
+      const args = [];
+      for (let j = 0; j < log[i].args.length; j++) args[j] = inspect(log[i].args[j], options);
+      lines[i] = `  ${log[i].method}(${ArrayPrototypeJoin(args, ", ")})`;
+    }
+    return `AtomicOperation\n${ArrayPrototypeJoin(lines, "\n")}`;
   }
 }
 
@@ -371,7 +623,9 @@ class KvListIterator {
   #reverse;
   #limit;
   #batchSize;
+  // The current batch, in order; `#index` is the next entry to return.
   #buffer = [];
+  #index = 0;
   #lastBatch = false;
   #done = false;
   #count = 0;
@@ -401,74 +655,96 @@ class KvListIterator {
     }
     if (this.#done) return "";
     if (this.#lastKey === null) return this.#startCursor ?? "";
-    const { prefix, start, end } = this.#opSelector;
-    return op_kv_encode_cursor(prefix, start, end, readKey(this.#lastKey));
+    const selector = this.#opSelector;
+    return op_kv_encode_cursor(
+      selector.prefix,
+      selector.start,
+      selector.end,
+      readKey(this.#lastKey),
+    );
   }
 
   /** The next entry; buffered entries resolve without another op call. */
   next() {
     this.#started = true;
     if (this.#done || (this.#limit !== undefined && this.#count >= this.#limit)) {
-      return Promise.resolve({ done: true, value: undefined });
+      return PromiseResolve({ done: true, value: undefined });
     }
-    if (this.#buffer.length === 0 && !this.#lastBatch) return this.#pull();
+    if (this.#index >= this.#buffer.length && !this.#lastBatch) return this.#pull();
+    // (buffered entries resolve at once: give the event loop its turn too)
+    if ((this.#index & 63) === 63 && sliceExpired()) {
+      return PromisePrototypeThen(op_kv_void_async(), () => this.#take());
+    }
     try {
-      return Promise.resolve(this.#take());
+      return PromiseResolve(this.#take());
     } catch (error) {
-      return Promise.reject(error);
+      return PromiseReject(error);
     }
   }
 
   async #pull() {
     if (this.#opSelector === null) {
-      const { prefix, start, end } = this.#selector;
+      const selector = this.#selector;
+      const prefix = selector.prefix;
+      const start = selector.start;
+      const end = selector.end;
       this.#opSelector = {
+        __proto__: null,
         prefix: prefix === undefined ? null : readKey(prefix),
         start: start === undefined ? null : readKey(start),
         end: end === undefined ? null : readKey(end),
       };
-      checkConsistency({ consistency: this.#consistency });
+      checkConsistency(this.#consistency);
     }
     const want = this.#limit === undefined
       ? this.#batchSize
-      : Math.min(this.#batchSize, this.#limit - this.#count);
-    const { prefix, start, end } = this.#opSelector;
+      : MathMin(this.#batchSize, this.#limit - this.#count);
+    const selector = this.#opSelector;
     const cursor = this.#lastKey === null
       ? this.#startCursor
-      : op_kv_encode_cursor(prefix, start, end, readKey(this.#lastKey));
-    const entries = (await op_kv_snapshot_read(this.#rid, [{
-      prefix,
-      start,
-      end,
+      : op_kv_encode_cursor(
+        selector.prefix,
+        selector.start,
+        selector.end,
+        readKey(this.#lastKey),
+      );
+    const entries = (await snapshotRead(this.#rid, [{
+      __proto__: null,
+      key: null,
+      prefix: selector.prefix,
+      start: selector.start,
+      end: selector.end,
       cursor,
       // An oversized batch is rejected by the op, after selector errors.
       limit: this.#batchSize > 1000 ? this.#batchSize : want,
       reverse: this.#reverse,
     }]))[0];
     if (entries.length < want) this.#lastBatch = true;
-    entries.reverse();
     this.#buffer = entries;
+    this.#index = 0;
     return this.#take();
   }
 
   #take() {
-    const entry = this.#buffer.pop();
-    if (entry === undefined) {
+    if (this.#index >= this.#buffer.length) {
       this.#done = true;
+      this.#buffer = [];
       return { done: true, value: undefined };
     }
+    const entry = this.#buffer[this.#index];
+    this.#buffer[this.#index++] = undefined;
     this.#lastKey = entry.key;
     this.#count++;
     return { done: false, value: entry };
   }
 
-  [Symbol.asyncIterator]() {
+  [SymbolAsyncIterator]() {
     return this;
   }
 }
 
 function validatePositiveInteger(value, message) {
-  if (value !== undefined && (!Number.isInteger(value) || value <= 0)) {
+  if (value !== undefined && (!NumberIsInteger(value) || value <= 0)) {
     throw new Error(`${message}: received ${value}`);
   }
 }
@@ -500,9 +776,14 @@ class Kv {
 
   async get(key, options) {
     const parts = readKey(key);
-    checkConsistency(options);
-    const ranges = await op_kv_snapshot_read(this.#rid, [{
+    checkConsistency(own(options, "consistency"));
+    const ranges = await snapshotRead(this.#rid, [{
+      __proto__: null,
       key: parts,
+      prefix: null,
+      start: null,
+      end: null,
+      cursor: null,
       limit: 1,
       reverse: false,
     }]);
@@ -510,26 +791,40 @@ class Kv {
   }
 
   async getMany(keys, options) {
-    const ranges = keys.map((key) => ({ key: readKey(key), limit: 1, reverse: false }));
-    checkConsistency(options);
-    const results = await op_kv_snapshot_read(this.#rid, ranges);
-    return results.map((entries, i) => entryOf(keys[i], entries[0]));
+    const ranges = [];
+    for (let i = 0; i < keys.length; i++) {
+      ranges[i] = {
+        __proto__: null,
+        key: readKey(keys[i]),
+        prefix: null,
+        start: null,
+        end: null,
+        cursor: null,
+        limit: 1,
+        reverse: false,
+      };
+    }
+    checkConsistency(own(options, "consistency"));
+    const results = await snapshotRead(this.#rid, ranges);
+    const out = [];
+    for (let i = 0; i < results.length; i++) out[i] = entryOf(keys[i], results[i][0]);
+    return out;
   }
 
   async set(key, value, options) {
-    const expireIn = options?.expireIn;
+    const expireIn = own(options, "expireIn");
     validateExpireIn(expireIn);
     // The hot path: a dedicated op with positional arguments (same checks
     // and order as `atomic().set()`: value first, then key).
     const encoded = encodeValue(value);
-    const { parts, appendVersionstamp } = keyToOp(key, true, "write");
+    const converted = keyToOp(key, true, "write");
     const versionstamp = await op_kv_set(
       this.#rid,
-      parts,
+      converted.parts,
       encoded.encoding,
       encoded.bytes,
       expireIn ?? -1,
-      appendVersionstamp,
+      converted.appendVersionstamp,
     );
     return { ok: true, versionstamp };
   }
@@ -538,18 +833,26 @@ class Kv {
     await atomicWrite(this.#rid, [], [mutationToOp(key, "delete")], []);
   }
 
-  list(selector, options = {}) {
-    if (options.limit !== undefined) {
-      validatePositiveInteger(options.limit, "Limit must be a positive integer");
+  list(selector, options) {
+    const limit = own(options, "limit");
+    if (limit !== undefined) {
+      validatePositiveInteger(limit, "Limit must be a positive integer");
     }
-    const batchSize = options.batchSize ?? undefined;
+    const givenBatchSize = own(options, "batchSize");
+    const batchSize = givenBatchSize ?? undefined;
     validatePositiveInteger(batchSize, "batchSize must be a positive integer");
-    if (selector.prefix === null || selector.start === null || selector.end === null) {
+    if (selector === null || selector === undefined) {
+      throw new TypeError(`Cannot read properties of ${selector} (reading 'prefix')`);
+    }
+    const prefix = own(selector, "prefix");
+    const start = own(selector, "start");
+    const end = own(selector, "end");
+    if (prefix === null || start === null || end === null) {
       throw new TypeError("Cannot convert undefined or null to object");
     }
-    const hasPrefix = selector.prefix !== undefined;
-    const hasStart = selector.start !== undefined;
-    const hasEnd = selector.end !== undefined;
+    const hasPrefix = prefix !== undefined;
+    const hasStart = start !== undefined;
+    const hasEnd = end !== undefined;
     if (hasPrefix && hasStart && hasEnd) {
       throw new TypeError(
         "Selector can not specify both 'start' and 'end' key when specifying 'prefix'",
@@ -561,16 +864,17 @@ class Kv {
       );
     }
     // Key parts and consistency are checked by the first `next()`, as in Deno.
-    return new KvListIterator(this.#rid, selector, {
-      limit: options.limit,
+    return new KvListIterator(this.#rid, { __proto__: null, prefix, start, end }, {
+      __proto__: null,
+      limit,
       // Deno clamps the default to 500 only when batchSize is absent; an
       // explicit null falls back to the limit unclamped.
-      batchSize: options.batchSize === undefined
-        ? Math.min(options.limit ?? 100, 500)
-        : batchSize ?? options.limit ?? 100,
-      reverse: !!options.reverse,
-      cursor: options.cursor || null,
-      consistency: options.consistency,
+      batchSize: givenBatchSize === undefined
+        ? MathMin(limit ?? 100, 500)
+        : batchSize ?? limit ?? 100,
+      reverse: !!own(options, "reverse"),
+      cursor: own(options, "cursor") || null,
+      consistency: own(options, "consistency"),
     });
   }
 
@@ -579,29 +883,39 @@ class Kv {
     return { ok: true, versionstamp };
   }
 
-  /** Delivers queue messages to `handler` until the database closes. */
+  /** Delivers queue messages to `handler` until the database closes
+   * (also when the handler itself closes it). */
   async listenQueue(handler) {
     if (this.#closed) throw new Error("Queue already closed");
     const rid = this.#rid;
-    while (true) {
-      const next = await op_kv_dequeue_next_message(rid);
+    while (!this.#closed) {
+      let next;
+      try {
+        next = await op_kv_dequeue_next_message(rid);
+      } catch (error) {
+        if (this.#closed) break;
+        throw error;
+      }
       if (next === null) break;
-      deliver(rid, handler, next);
+      deliver(rid, handler, next.payload, next.id);
     }
   }
 
   /** A stream of the entries of `keys`: the current state, then one chunk
    * per change (every commit with `raw`). */
-  watch(keys, options = {}) {
+  watch(keys, options) {
     if (keys.length > 10) throw new TypeError("Too many keys (max 10)");
-    const raw = !!options.raw;
-    const opKeys = keys.map(readKey);
+    const raw = !!own(options, "raw");
+    const opKeys = readKeys(keys);
     const rid = this.#rid;
     const watchRid = op_kv_watch_open();
     const isClosed = () => this.#closed;
     let last = null;
     const ReadableStream = readableStream();
+    // A null-prototype source: the stream's constructor must not find an
+    // inherited `start` or `type`.
     return new ReadableStream({
+      __proto__: null,
       async pull(controller) {
         let entries;
         try {
@@ -618,8 +932,15 @@ class Kv {
           controller.close();
           return;
         }
-        last = entries.map((entry) => entry?.versionstamp ?? null);
-        controller.enqueue(entries.map((entry, i) => watchedEntry(keys[i], entry)));
+        const versionstamps = [];
+        const chunk = [];
+        for (let i = 0; i < entries.length; i++) {
+          const entry = entries[i];
+          versionstamps[i] = entry?.versionstamp ?? null;
+          chunk[i] = watchedEntry(keys[i], entry);
+        }
+        last = versionstamps;
+        controller.enqueue(chunk);
       },
       cancel() {
         core.tryClose(watchRid);
@@ -632,41 +953,45 @@ class Kv {
     this.#closed = true;
   }
 
-  [Symbol.dispose]() {
+  [SymbolDispose]() {
     core.tryClose(this.#rid);
     this.#closed = true;
   }
 }
 
-/** Runs the queue handler on one message, then settles the message. */
-async function deliver(rid, handler, { payload, id }) {
+/** Runs the queue handler on one message, then settles the message. Never
+ * rejects: a handler error is logged, a settle after close is dropped. */
+async function deliver(rid, handler, payload, id) {
   let success = false;
   try {
-    const result = handler(op_kv_deserialize(payload));
-    if (result && typeof result.then === "function") await result;
+    await handler(op_kv_deserialize(payload));
     success = true;
   } catch (error) {
-    console.error("Exception in queue handler", error);
-  } finally {
+    globalThis.console.error("Exception in queue handler", error);
+  }
+  try {
+    await op_kv_finish_dequeued_message(rid, id, success);
+  } catch {
     // After close the message stays leased and is redelivered later.
-    await op_kv_finish_dequeued_message(rid, id, success).catch(() => {});
   }
 }
 
-/** The entry of a single-key read: the op leaves its `key` to the caller's. */
 /** The entry of a single-key read. A missing entry keeps the caller's key;
  * a found one has typed array parts as the `Uint8Array` of their bytes (Deno
  * returns the stored key). */
 function entryOf(key, entry) {
   if (entry === undefined) return { key, value: null, versionstamp: null };
-  if (key.some((part) => ArrayBuffer.isView(part))) {
-    key = key.map((part) =>
-      ArrayBuffer.isView(part)
-        ? new Uint8Array(part.buffer.slice(part.byteOffset, part.byteOffset + part.byteLength))
-        : part
-    );
+  let copy = null;
+  for (let i = 0; i < key.length; i++) {
+    const bytes = viewBytes(key[i]);
+    if (bytes === undefined) continue;
+    if (copy === null) {
+      copy = [];
+      for (let j = 0; j < key.length; j++) copy[j] = key[j];
+    }
+    copy[i] = new Uint8Array(bytes);
   }
-  entry.key = key;
+  entry.key = copy ?? key;
   return entry;
 }
 

@@ -39,6 +39,8 @@ deno_core::extension!(
         ops::value::op_kv_deserialize,
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_encode_cursor,
+        ops::read::op_kv_wait_readable,
+        ops::read::op_kv_void_async,
         ops::write::op_kv_atomic_write,
         ops::write::op_kv_set,
         ops::queue::op_kv_dequeue_next_message,

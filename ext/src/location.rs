@@ -72,7 +72,26 @@ pub fn resolve_location(path: Option<&str>, default_dir: &Path) -> Result<StoreL
         Ok(prefix) => format!("{prefix}{path}"),
         Err(_) => path,
     };
+    check_file_name(&path)?;
     Ok(StoreLocation::File(PathBuf::from(path)))
+}
+
+/// The longest file name (one path component) and path the OS accepts.
+const NAME_MAX: usize = 255;
+const PATH_MAX: usize = 4095;
+
+/// Refuses, with Deno's short messages, names the OS cannot open, rather
+/// than echoing them back whole from SQLite's error.
+fn check_file_name(path: &str) -> Result<(), KvError> {
+    if path.contains('\0') {
+        return Err(KvError::Type(
+            "file name contained an unexpected NUL byte".into(),
+        ));
+    }
+    if path.len() > PATH_MAX || path.split('/').any(|name| name.len() > NAME_MAX) {
+        return Err(KvError::Generic("File name too long (os error 36)".into()));
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -82,6 +82,19 @@ pub enum EngineError {
         cause: Option<String>,
     },
 
+    /// Another connection (usually another process) held the database's
+    /// lock for longer than the lock timeout ([`crate::lock_timeout`]).
+    #[error(
+        "database is locked: another process holds the lock on '{path}' (gave up after {} ms; set KVRT_LOCK_TIMEOUT_MS to wait longer)",
+        waited.as_millis()
+    )]
+    Locked {
+        /// The database file.
+        path: PathBuf,
+        /// How long it was waited for.
+        waited: std::time::Duration,
+    },
+
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),

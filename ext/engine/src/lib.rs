@@ -27,6 +27,7 @@ mod versionstamp;
 
 pub use atomic::{AtomicWrite, Check, CommitResult, Enqueue, Mutation, MutationKind};
 pub use commit::WriteOutcome;
+pub use connection::lock_timeout;
 pub use error::EngineError;
 pub use key::{decode_key, encode_key, encode_string_part, try_encode_key, KeyPart};
 pub use queue::QueueMessage;

@@ -82,7 +82,29 @@ impl Store {
     /// of entries per range (in key order, or reversed). Entries whose
     /// expiration time is `<= now_ms` are never returned.
     pub fn read(&self, ranges: &[ReadRange], now_ms: i64) -> Result<Vec<Vec<Entry>>, EngineError> {
-        self.with_reader(|conn| {
+        self.with_reader(|conn| read_ranges(conn, ranges, now_ms))
+    }
+
+    /// [`Store::read`] without waiting: `Ok(None)` when another connection
+    /// holds a lock that keeps the read from starting (call
+    /// [`Store::wait_readable`] on a thread that may block, then retry).
+    pub fn try_read(
+        &self,
+        ranges: &[ReadRange],
+        now_ms: i64,
+    ) -> Result<Option<Vec<Vec<Entry>>>, EngineError> {
+        self.try_with_reader(|conn| read_ranges(conn, ranges, now_ms))
+    }
+}
+
+/// The entries of every range, in one snapshot.
+fn read_ranges(
+    conn: &mut rusqlite::Connection,
+    ranges: &[ReadRange],
+    now_ms: i64,
+) -> Result<Vec<Vec<Entry>>, EngineError> {
+    {
+        {
             if ranges.len() <= 1 {
                 // A single statement is its own snapshot: no transaction needed.
                 return ranges
@@ -97,7 +119,7 @@ impl Store {
                 .collect::<Result<Vec<_>, _>>()?;
             tx.commit()?;
             Ok(result)
-        })
+        }
     }
 }
 

@@ -89,6 +89,12 @@ impl Store {
                 let mut writer = connection::open_file(&path, false)?;
                 migrate(&mut writer, &path)?;
                 let reader = connection::open_file(&path, true)?;
+                // Reads run on the caller's thread (a JavaScript event loop):
+                // they must not sleep in SQLite's busy handler. A locked read
+                // is reported at once (see `Store::try_read`).
+                reader
+                    .busy_timeout(std::time::Duration::ZERO)
+                    .map_err(EngineError::from)?;
                 let store = Store {
                     path: Some(path),
                     writer: Mutex::new(writer),
@@ -140,9 +146,10 @@ impl Store {
         mut f: impl FnMut(&mut Connection) -> Result<T, EngineError>,
     ) -> Result<T, EngineError> {
         let result = match &self.reader {
+            // (the read connection is shared with the JavaScript thread's
+            // reads: it is never held while waiting for a lock)
             Some(reader) => {
-                let mut reader = lock(reader);
-                retry_busy(|| f(&mut reader.conn))
+                retry_busy(|| connection::without_sleeping(|| f(&mut lock(reader).conn)))
             }
             None => {
                 let mut conn = lock(&self.writer);
@@ -152,6 +159,52 @@ impl Store {
         result.map_err(|e| self.fix_error(e))
     }
 
+    /// Runs `f` once on the read connection (the writer in memory), without
+    /// waiting for locks: `Ok(None)` when another connection holds one (see
+    /// [`Store::wait_readable`]).
+    pub(crate) fn try_with_reader<T>(
+        &self,
+        f: impl FnOnce(&mut Connection) -> Result<T, EngineError>,
+    ) -> Result<Option<T>, EngineError> {
+        let result = match &self.reader {
+            Some(reader) => connection::without_sleeping(|| f(&mut lock(reader).conn)),
+            None => f(&mut lock(&self.writer)),
+        };
+        match result {
+            Err(EngineError::Database(e)) if connection::is_busy(&e) => Ok(None),
+            other => other.map(Some).map_err(|e| self.fix_error(e)),
+        }
+    }
+
+    /// Waits (sleeping, without holding the read connection) until a read
+    /// transaction can start, up to [`connection::lock_timeout`]; then
+    /// fails with [`EngineError::Locked`]. For a thread that may block.
+    pub fn wait_readable(&self) -> Result<(), EngineError> {
+        let mut delay = std::time::Duration::from_millis(1);
+        let deadline = std::time::Instant::now() + connection::lock_timeout();
+        loop {
+            let attempt = self.try_with_reader(|conn| {
+                conn.query_row("select 1 from data_version where k = 0", [], |_| Ok(()))
+                    .map_err(EngineError::from)
+            })?;
+            if attempt.is_some() {
+                return Ok(());
+            }
+            let now = std::time::Instant::now();
+            if now >= deadline {
+                return Err(EngineError::Locked {
+                    path: self
+                        .path
+                        .clone()
+                        .unwrap_or_else(|| std::path::PathBuf::from(":memory:")),
+                    waited: connection::lock_timeout(),
+                });
+            }
+            std::thread::sleep(delay.min(deadline - now));
+            delay = (delay * 2).min(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// The version of the last commit (`data_version.version`), including
     /// commits by other connections and processes. Cheap: on a file it only
     /// reads the table when SQLite's `PRAGMA data_version` says another
@@ -159,9 +212,9 @@ impl Store {
     pub fn data_version(&self) -> Result<i64, EngineError> {
         const SELECT: &str = "select version from data_version where k = 0";
         let result = match &self.reader {
-            Some(reader) => {
-                let mut reader = lock(reader);
-                retry_busy(|| {
+            Some(reader) => retry_busy(|| {
+                connection::without_sleeping(|| {
+                    let mut reader = lock(reader);
                     let pragma: i64 = reader
                         .conn
                         .query_row("pragma data_version", [], |row| row.get(0))?;
@@ -177,7 +230,7 @@ impl Store {
                     reader.seen = Some((pragma, version));
                     Ok(version)
                 })
-            }
+            }),
             None => {
                 let conn = lock(&self.writer);
                 retry_busy(|| {

@@ -99,7 +99,9 @@ fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
 /// `undefined` for single-key ranges: the shim has the key already).
 ///
 /// Synchronous: served from the reader connection, which in WAL mode never
-/// waits for the writer, so a thread hop would only add latency.
+/// waits for the writer, so a thread hop would only add latency. It never
+/// waits for a lock either: when another connection holds one it returns
+/// `null` at once.
 #[op2]
 pub fn op_kv_snapshot_read<'s>(
     scope: &mut v8::PinScope<'s, '_>,
@@ -120,7 +122,11 @@ pub fn op_kv_snapshot_read<'s>(
         read_ranges.push(range);
         with_keys.push(with_key);
     }
-    let results = db.store.read(&read_ranges, now_ms())?;
+    // Another process holding the file's lock: `null`, and the shim waits
+    // with `op_kv_wait_readable` (off this thread) before trying again.
+    let Some(results) = db.store.try_read(&read_ranges, now_ms())? else {
+        return Ok(v8::null(scope).into());
+    };
     // (no builder for reads that found nothing, like most misses)
     let builder = if results.iter().all(|entries| entries.is_empty()) {
         None
@@ -176,3 +182,25 @@ pub fn op_kv_encode_cursor(
     let selector = selector_of(prefix, start, end)?;
     Ok(selector.cursor_for(&encode_key_arg(key)?))
 }
+
+/// Waits, on a blocking thread, until database `rid` can be read (another
+/// process held its lock), up to the lock timeout; then rejects with
+/// "database is locked" naming the file.
+#[op2]
+pub async fn op_kv_wait_readable(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+) -> Result<(), KvError> {
+    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
+    let store = db.store.clone();
+    tokio::task::spawn_blocking(move || store.wait_readable())
+        .await
+        .map_err(|err| KvError::Generic(format!("database task failed: {err}")))??;
+    Ok(())
+}
+
+/// Resolves on a later turn of the event loop (timers and I/O run first):
+/// how the shim's synchronous reads give the event loop its turn.
+#[allow(clippy::unused_async, reason = "resolving later is the point")]
+#[op2(async(deferred), fast)]
+pub async fn op_kv_void_async() {}

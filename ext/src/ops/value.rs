@@ -2,6 +2,7 @@
 //! JavaScript form of stored entries.
 
 use deno_core::{op2, v8, OpState};
+use kv_engine::limits::{MAX_QUEUE_PAYLOAD_SIZE_BYTES, MAX_VALUE_SIZE_BYTES};
 use kv_engine::{Entry, KvValue};
 
 use crate::error::KvError;
@@ -37,16 +38,25 @@ pub fn uint8_array<'s>(
 }
 
 /// Serializes `value` to V8 wire bytes (a `Uint8Array`); throws what
-/// structured clone throws for unclonable values.
+/// structured clone throws for unclonable values. Resolves to `null` as soon
+/// as the bytes would exceed the largest value or queue payload Deno KV
+/// stores (the caller reports it where Deno does), so an oversized value
+/// costs neither the time nor the memory of writing it all.
 #[op2]
 pub fn op_kv_serialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     value: v8::Local<'s, v8::Value>,
 ) -> v8::Local<'s, v8::Value> {
-    let result = wire::serialize(scope, value).map(|bytes| uint8_array(scope, bytes));
+    const LIMIT: usize = if MAX_VALUE_SIZE_BYTES > MAX_QUEUE_PAYLOAD_SIZE_BYTES {
+        MAX_VALUE_SIZE_BYTES
+    } else {
+        MAX_QUEUE_PAYLOAD_SIZE_BYTES
+    };
+    let result = wire::serialize(scope, value, LIMIT).map(|bytes| uint8_array(scope, bytes));
     match result {
         Ok(Some(array)) => array,
         Ok(None) => v8::undefined(scope).into(),
+        Err(WireError::TooLarge) => v8::null(scope).into(),
         Err(err) => {
             err.throw(scope);
             v8::undefined(scope).into()

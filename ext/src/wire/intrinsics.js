@@ -6,6 +6,7 @@
 // Plain ECMAScript, pure ASCII.
 (() => {
   "use strict";
+  const apply = Reflect.apply;
   const getProto = Object.getPrototypeOf;
   const getOwnDesc = Object.getOwnPropertyDescriptor;
   const ObjectProto = Object.prototype;
@@ -192,12 +193,12 @@
     // serializing them may run getters that mutate the collection.
     mapEntries(m) {
       const r = [];
-      mapForEach.call(m, (v, k) => { r.push(k, v); });
+      apply(mapForEach, m, [(v, k) => { r[r.length] = k; r[r.length] = v; }]);
       return r;
     },
     setValues(s) {
       const r = [];
-      setForEach.call(s, (v) => { r.push(v); });
+      apply(setForEach, s, [(v) => { r[r.length] = v; }]);
       return r;
     },
     newMap: Map,
@@ -241,6 +242,13 @@
       const info = isDataView ? undefined : VIEW_TAG[name];
       const ab = isDataView ? dvBuffer.call(view) : taBuffer.call(view);
       const tag = isDataView ? 0x3f : info[0];
+      // A SharedArrayBuffer is refused when the buffer is written (Deno:
+      // "#<SharedArrayBuffer> could not be cloned.").
+      try {
+        apply(abByteLength, ab, []);
+      } catch (_) {
+        return [ab, tag, 0, 0, 0];
+      }
       let flags = 0;
       if (isResizable(ab)) {
         if (isOutOfBounds(view, isDataView)) return [ab, tag, 0, 0, -1];

@@ -44,15 +44,25 @@ fn call<'s>(
 const FORMAT_VERSION: u32 = 16;
 /// The oldest format version read.
 const MIN_READ_VERSION: u32 = 13;
-/// How deeply values may nest (objects in arrays in maps...), in either
-/// direction: deeper values are refused with an error rather than risking the
-/// native stack.
+/// How deeply values may nest (objects in arrays in maps...) when written:
+/// deeper values are refused with an error rather than risking the native
+/// stack.
 const MAX_DEPTH: u32 = 1000;
 
+/// How deeply stored values may nest when read. Deno writes values up to
+/// ~3,500 levels and reads them back, so reads go as deep as the native
+/// stack allows (see [`stack_exhausted`]); this only bounds pathological
+/// input on a huge stack.
+const MAX_READ_DEPTH: u32 = 100_000;
+
 /// How much native stack the codec may use for nesting (beyond where it was
-/// called): an error past that, never an overflow. (QuickJS itself allows
-/// JavaScript 1 MiB.)
+/// called) when the thread's stack bounds are unknown. (QuickJS itself
+/// allows JavaScript 1 MiB.)
 const STACK_BUDGET: usize = 1 << 20;
+
+/// Stack kept free below the codec's deepest frame when the thread's stack
+/// bounds are known: room for the engine calls made at that depth.
+const STACK_RESERVE: usize = 512 << 10;
 
 /// The current native stack position (approximately: a local's address).
 fn stack_position() -> usize {
@@ -60,9 +70,46 @@ fn stack_position() -> usize {
     std::hint::black_box(&marker) as *const u8 as usize
 }
 
-/// Whether the stack has grown more than [`STACK_BUDGET`] since `base`.
+/// The lowest usable address of the current thread's stack (it grows
+/// down), when the platform says.
+#[cfg(target_os = "linux")]
+fn stack_low() -> Option<usize> {
+    thread_local! {
+        static LOW: Option<usize> = {
+            // SAFETY: `attr` is initialised by pthread_getattr_np before
+            // it is read, and destroyed once.
+            unsafe {
+                let mut attr: libc::pthread_attr_t = std::mem::zeroed();
+                if libc::pthread_getattr_np(libc::pthread_self(), &mut attr) != 0 {
+                    None
+                } else {
+                    let mut addr: *mut libc::c_void = std::ptr::null_mut();
+                    let mut size: libc::size_t = 0;
+                    let ok = libc::pthread_attr_getstack(&attr, &mut addr, &mut size) == 0;
+                    libc::pthread_attr_destroy(&mut attr);
+                    // (the guard page sits at the low end)
+                    (ok && !addr.is_null()).then(|| addr as usize + 64 * 1024)
+                }
+            }
+        };
+    }
+    LOW.with(|low| *low)
+}
+
+#[cfg(not(target_os = "linux"))]
+fn stack_low() -> Option<usize> {
+    None
+}
+
+/// Whether nesting must stop: the stack is within [`STACK_RESERVE`] of the
+/// thread's end or, with unknown bounds, has grown more than
+/// [`STACK_BUDGET`] since `base`.
 fn stack_exhausted(base: usize) -> bool {
-    base.abs_diff(stack_position()) > STACK_BUDGET
+    let here = stack_position();
+    match stack_low() {
+        Some(low) if here > low && base > low => here - low < STACK_RESERVE,
+        _ => base.abs_diff(here) > STACK_BUDGET,
+    }
 }
 
 /// The JavaScript class of an error the codec throws.
@@ -90,6 +137,9 @@ pub(crate) enum WireError {
         /// The message, as V8 words it.
         message: String,
     },
+    /// The serialized value would exceed the writer's limit (it was not
+    /// written completely).
+    TooLarge,
     /// JavaScript code run by the codec (a getter, a `toString`) threw: the
     /// exception is already thrown in the scope the codec was called from.
     Exception,
@@ -105,6 +155,7 @@ impl WireError {
     pub(crate) fn class(&self) -> ErrorClass {
         match self {
             WireError::Malformed(_) | WireError::Exception => ErrorClass::Error,
+            WireError::TooLarge => ErrorClass::TypeError,
             WireError::Refused { class, .. } => *class,
         }
     }
@@ -132,6 +183,7 @@ impl std::fmt::Display for WireError {
             WireError::Malformed(what) => write!(f, "Unable to deserialize value: {what}"),
             WireError::Refused { message, .. } => f.write_str(message),
             WireError::Exception => f.write_str("exception thrown while (de)serializing a value"),
+            WireError::TooLarge => f.write_str("value too large"),
         }
     }
 }

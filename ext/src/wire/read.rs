@@ -5,7 +5,7 @@ use std::rc::Rc;
 use deno_core::v8;
 
 use super::intrinsics::{self, Intrinsics};
-use super::{call, thrown, WireError, FORMAT_VERSION, MAX_DEPTH, MIN_READ_VERSION};
+use super::{call, thrown, WireError, FORMAT_VERSION, MAX_READ_DEPTH, MIN_READ_VERSION};
 
 type Result<T> = std::result::Result<T, WireError>;
 
@@ -228,13 +228,13 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         Ok(value)
     }
 
-    /// One more level of nesting, within [`MAX_DEPTH`] and the native stack
+    /// One more level of nesting, within [`MAX_READ_DEPTH`] and the native stack
     /// budget.
     fn enter(&mut self) -> Result<()> {
         self.depth += 1;
         // (the root value and its leaves take one level more than the
         // containers the writer counts)
-        if self.depth > MAX_DEPTH + 1 || super::stack_exhausted(self.stack_base) {
+        if self.depth > MAX_READ_DEPTH + 1 || super::stack_exhausted(self.stack_base) {
             return fail("too deeply nested");
         }
         Ok(())

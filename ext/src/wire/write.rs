@@ -20,6 +20,7 @@ type Result<T> = std::result::Result<T, WireError>;
 pub(crate) fn serialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     value: v8::Local<'s, v8::Value>,
+    limit: usize,
 ) -> Result<Vec<u8>> {
     let intrinsics = intrinsics::get(scope)?;
     v8::tc_scope!(let scope, scope);
@@ -32,6 +33,7 @@ pub(crate) fn serialize<'s>(
         depth: 0,
         stack_base: super::stack_position(),
         text: Vec::new(),
+        limit,
     };
     writer.buf.push(0xff);
     writer.varint(FORMAT_VERSION);
@@ -126,6 +128,10 @@ struct Writer<'a, 's> {
     stack_base: usize,
     /// Scratch: the UTF-8 of the string being written.
     text: Vec<u8>,
+    /// Writing stops with [`WireError::TooLarge`] once the output would
+    /// exceed this many bytes: an oversized value is refused while it is
+    /// written, with bounded memory.
+    limit: usize,
 }
 
 impl<'s> Writer<'_, 's> {
@@ -167,11 +173,57 @@ impl<'s> Writer<'_, 's> {
         }
     }
 
+    /// V8 refuses a proxy without running its traps, describing its
+    /// (innermost) target: `#<Object> could not be cloned.`,
+    /// `[object Array] could not be cloned.`, `()=>1 could not be cloned.`
+    fn refused_proxy(
+        &self,
+        scope: &v8::PinScope<'s, '_>,
+        object: v8::Local<'s, v8::Object>,
+    ) -> WireError {
+        let mut current: v8::Local<'s, v8::Value> = object.into();
+        for _ in 0..10_000 {
+            let Ok(proxy) = v8::Local::<v8::Proxy>::try_from(current) else {
+                break;
+            };
+            if proxy.is_revoked() {
+                return WireError::Refused {
+                    class: ErrorClass::TypeError,
+                    message: "#<Object> could not be cloned.".into(),
+                };
+            }
+            current = proxy.get_target(scope);
+        }
+        if current.is_proxy() {
+            return WireError::Refused {
+                class: ErrorClass::TypeError,
+                message: "#<Object> could not be cloned.".into(),
+            };
+        }
+        if current.is_array() {
+            return WireError::Refused {
+                class: ErrorClass::TypeError,
+                message: "[object Array] could not be cloned.".into(),
+            };
+        }
+        self.refused(scope, ErrorClass::TypeError, current)
+    }
+
+    /// Fails with [`WireError::TooLarge`] unless `at_least` more bytes fit
+    /// within the limit.
+    fn reserve(&self, at_least: usize) -> Result<()> {
+        if self.buf.len().saturating_add(at_least) > self.limit {
+            return Err(WireError::TooLarge);
+        }
+        Ok(())
+    }
+
     fn value(
         &mut self,
         scope: &mut v8::PinScope<'s, '_>,
         v: v8::Local<'s, v8::Value>,
     ) -> Result<()> {
+        self.reserve(1)?;
         match v8::Local::<v8::Object>::try_from(v) {
             Ok(object) => self.object_value(scope, object),
             Err(_) => self.primitive(scope, v),
@@ -214,6 +266,9 @@ impl<'s> Writer<'_, 's> {
         scope: &mut v8::PinScope<'s, '_>,
         object: v8::Local<'s, v8::Object>,
     ) -> Result<()> {
+        if object.is_proxy() {
+            return Err(self.refused_proxy(scope, object));
+        }
         if object.is_function() {
             return Err(self.refused(scope, ErrorClass::TypeError, object.into()));
         }
@@ -295,6 +350,8 @@ impl<'s> Writer<'_, 's> {
         scope: &mut v8::PinScope<'s, '_>,
         s: v8::Local<'s, v8::String>,
     ) -> Result<()> {
+        // (every UTF-16 unit takes at least one byte)
+        self.reserve(s.length())?;
         let mut text = std::mem::take(&mut self.text);
         read_utf8(scope, s, &mut text);
         let result = self.loaded_string(scope, s, &text);
@@ -561,6 +618,20 @@ impl<'s> Writer<'_, 's> {
                 length.number_value(scope).ok_or_else(thrown)? as u32
             }
         };
+        if (length as usize).saturating_add(self.buf.len()) > self.limit {
+            // Too long to write densely. Before listing its keys (millions
+            // of them), count its elements up to what could still fit.
+            let room = self.limit.saturating_sub(self.buf.len());
+            let mut present = 0usize;
+            for i in 0..length {
+                if a.has_index(scope, i).ok_or_else(thrown)? {
+                    present += 1;
+                    if present > room {
+                        return Err(WireError::TooLarge);
+                    }
+                }
+            }
+        }
         let keys = self.keys(scope, a)?;
         let mut sparse = keys.length() < length;
         let mut only_numbers = true;
@@ -738,6 +809,12 @@ impl<'s> Writer<'_, 's> {
         } else {
             (&intrinsics.set_values, b'\'', b',')
         };
+        // (each entry takes at least a byte per key and value)
+        if let Ok(map) = v8::Local::<v8::Map>::try_from(object) {
+            self.reserve(map.size() * 2)?;
+        } else if let Ok(set) = v8::Local::<v8::Set>::try_from(object) {
+            self.reserve(set.size())?;
+        }
         let undefined = v8::undefined(scope).into();
         let entries = call(scope, snapshot, undefined, &[object.into()])?;
         let entries = v8::Local::<v8::Array>::try_from(entries).map_err(|_| thrown())?;
