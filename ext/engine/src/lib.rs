@@ -14,6 +14,7 @@ mod error;
 mod expiry;
 pub mod key;
 pub mod limits;
+mod maintenance;
 mod queue;
 mod queue_format;
 mod random;
@@ -29,6 +30,7 @@ pub use atomic::{AtomicWrite, Check, CommitResult, Enqueue, Mutation, MutationKi
 pub use commit::WriteOutcome;
 pub use error::EngineError;
 pub use key::{decode_key, encode_key, encode_string_part, try_encode_key, KeyPart};
+pub use maintenance::{backup, restore, stats, BackupProgress, Stats};
 pub use queue::QueueMessage;
 pub use read::{Entry, ReadRange};
 pub use schema::SCHEMA_VERSION;
