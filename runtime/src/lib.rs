@@ -5,6 +5,7 @@
 //! `Deno.*` helpers; [`run`] and [`test`] drive it for the CLI.
 
 pub mod flags;
+pub mod kv_command;
 pub mod module_loader;
 pub mod npm;
 pub mod ops;
