@@ -322,6 +322,18 @@ pub fn restore(
     db: &Path,
     progress: &mut dyn FnMut(BackupProgress),
 ) -> Result<(), EngineError> {
+    if let (Ok(a), Ok(b)) = (backup.canonicalize(), db.canonicalize()) {
+        if a == b {
+            return Err(io_error(
+                "cannot restore",
+                db,
+                std::io::Error::new(
+                    std::io::ErrorKind::InvalidInput,
+                    "the backup and the database are the same file",
+                ),
+            ));
+        }
+    }
     let source = open_existing(backup)?;
     quick_check(&source, backup)?;
     let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
@@ -549,6 +561,8 @@ mod tests {
             .query_row("pragma journal_mode", [], |r| r.get(0))
             .unwrap();
         assert_eq!(mode, "wal");
+        let err = restore(&saved, &saved, &mut |_| {}).unwrap_err();
+        assert!(err.to_string().contains("same file"), "{err}");
         // Restoring into a new file creates it.
         let fresh = dir.path().join("fresh");
         restore(&saved, &fresh, &mut |_| {}).unwrap();
