@@ -6,6 +6,7 @@
 
 pub mod flags;
 pub mod jsr;
+pub mod kv_command;
 pub mod module_loader;
 pub mod npm;
 pub mod ops;

@@ -58,6 +58,8 @@ enum Command {
         #[arg(long)]
         sanitize_resources: bool,
     },
+    /// Back up, restore, export, import and inspect Deno KV databases.
+    Kv(kvrt::kv_command::KvArgs),
 }
 
 /// Applies the flags every command shares; returns their configuration part.
@@ -104,6 +106,7 @@ fn main() {
             sanitize_resources,
             config: apply(&flags),
         }),
+        Command::Kv(args) => kvrt::kv_command::run(args),
     };
     std::process::exit(code);
 }

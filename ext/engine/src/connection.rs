@@ -77,7 +77,7 @@ fn is_access_denied(e: &rusqlite::Error) -> bool {
 /// a directory where no file can be created (SQLite needs its `-wal` and
 /// `-shm` files there), or a file that cannot be written. `None` when
 /// neither explains it.
-fn access_cause(path: &Path) -> Option<String> {
+pub(crate) fn access_cause(path: &Path) -> Option<String> {
     use std::io::ErrorKind;
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,

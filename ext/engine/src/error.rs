@@ -95,6 +95,33 @@ pub enum EngineError {
         waited: std::time::Duration,
     },
 
+    /// The database file is open in another connection or process, so it
+    /// cannot be replaced (restore).
+    #[error("database file '{path}' is in use by another process (close every program that has it open and try again)")]
+    InUse {
+        /// The file that was checked.
+        path: PathBuf,
+    },
+
+    /// A database file that must already exist does not.
+    #[error("database file '{path}' does not exist")]
+    NotFound {
+        /// The missing file.
+        path: PathBuf,
+    },
+
+    /// A file-system operation on a database or backup file failed.
+    #[error("{what} '{path}': {source}")]
+    Io {
+        /// What was being done, e.g. `cannot write the backup`.
+        what: &'static str,
+        /// The file concerned.
+        path: PathBuf,
+        /// The underlying error.
+        #[source]
+        source: std::io::Error,
+    },
+
     /// Any other SQLite error.
     #[error("database error: {0}")]
     Database(#[from] rusqlite::Error),
