@@ -6,6 +6,7 @@
 
 pub mod module_loader;
 pub mod ops;
+pub mod permissions;
 pub mod run;
 pub mod test;
 pub mod worker;
