@@ -2,7 +2,7 @@
 // suites see: the web platform from deno_web, Deno KV from kv_ext, and the
 // runtime's own helpers. Runs once, as this extension's entry point.
 
-import { core } from "ext:core/mod.js";
+import { core, internals } from "ext:core/mod.js";
 import {
   op_kvrt_args,
   op_kvrt_build_target,
@@ -15,7 +15,6 @@ import {
   op_kvrt_make_temp_dir,
   op_kvrt_make_temp_file,
   op_kvrt_process_info,
-  op_kvrt_random_fill,
   op_kvrt_read_text_file,
   op_kvrt_remove,
   op_kvrt_set_exit_code,
@@ -31,19 +30,22 @@ const bootstrapData = globalThis.__bootstrap;
 let internalsHidden = false;
 
 /**
- * Loads a deno_web script. Its code reads `__bootstrap` while it evaluates,
- * so once that global is hidden it comes back for this synchronous moment
- * only (no user code runs in between).
+ * Loads an extension's lazily loaded script (deno_web, deno_crypto,
+ * deno_fetch, deno_net): every lazy load goes through here. Their code reads
+ * `__bootstrap` while it evaluates, so once that global is hidden it comes
+ * back for this synchronous moment only (no user code runs in between).
+ * `specifier` is `ext:<extension>/<file>`; a bare name is a deno_web script.
  */
-function load(name) {
-  if (!internalsHidden) return core.loadExtScript(`ext:deno_web/${name}.js`);
+function load(specifier) {
+  if (!specifier.startsWith("ext:")) specifier = `ext:deno_web/${specifier}.js`;
+  if (!internalsHidden) return core.loadExtScript(specifier);
   Object.defineProperty(globalThis, "__bootstrap", {
     value: bootstrapData,
     writable: true,
     configurable: true,
   });
   try {
-    return core.loadExtScript(`ext:deno_web/${name}.js`);
+    return core.loadExtScript(specifier);
   } finally {
     delete globalThis.__bootstrap;
   }
@@ -69,41 +71,49 @@ const console = new consoleMod.Console((msg, level) => {
   if (!op_kvrt_test_output(msg)) core.print(msg, level > 1);
 });
 
-// crypto: only the randomness part of Web Crypto.
-const INTEGER_ARRAYS = [
-  Int8Array, Uint8Array, Uint8ClampedArray, Int16Array, Uint16Array,
-  Int32Array, Uint32Array, BigInt64Array, BigUint64Array,
-];
-const crypto = {
-  getRandomValues(array) {
-    if (!INTEGER_ARRAYS.some((C) => array instanceof C)) {
-      throw new (load("01_dom_exception").DOMException)(
-        "The provided ArrayBufferView is not an integer array type",
-        "TypeMismatchError",
-      );
-    }
-    if (array.byteLength > 65536) {
-      throw new (load("01_dom_exception").DOMException)(
-        `The ArrayBufferView's byte length (${array.byteLength}) exceeds the number of bytes of entropy available via this API (65536)`,
-        "QuotaExceededError",
-      );
-    }
-    op_kvrt_random_fill(new Uint8Array(array.buffer, array.byteOffset, array.byteLength));
-    return array;
+// deno_fetch's fetch() reads Deno's OpenTelemetry hooks from `internals`
+// (Deno's deno_telemetry extension installs them). kvrt has no
+// OpenTelemetry export, which is Deno's own state without `OTEL_DENO=true`:
+// tracing is off, so fetch() creates no span and only brackets its work with
+// enterSpan/exitSpan, which have nothing to do.
+const DID_NOT_ENTER = Symbol("DID_NOT_ENTER");
+internals.__telemetry ??= {
+  TRACING_ENABLED: false,
+  METRICS_ENABLED: false,
+  PROPAGATORS: [],
+  DID_NOT_ENTER,
+  enterSpan: () => DID_NOT_ENTER,
+  exitSpan: () => {},
+  builtinTracer() {
+    throw new Error("OpenTelemetry tracing is not available in kvrt");
   },
-  randomUUID() {
-    const b = crypto.getRandomValues(new Uint8Array(16));
-    b[6] = (b[6] & 0x0f) | 0x40;
-    b[8] = (b[8] & 0x3f) | 0x80;
-    const hex = Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
-    return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-  },
+  ContextManager: { active: () => undefined },
 };
+// With tracing off there is never a span to update.
+internals.__telemetryUtil ??= {
+  updateSpanFromRequest() {},
+  updateSpanFromClientResponse() {},
+  updateSpanFromError() {},
+};
+
+// Errors that Rust ops (deno_crypto, deno_fetch, deno_web) raise with a
+// `DOMException<Name>` class become DOMExceptions of that name, as Deno's
+// runtime registers them. DOMException itself loads on the first such error.
+for (
+  const name of [
+    "AbortError", "DataError", "IndexSizeError", "InvalidAccessError",
+    "InvalidCharacterError", "InvalidStateError", "NetworkError", "NotSupportedError",
+    "OperationError", "QuotaExceededError", "SyntaxError", "TypeMismatchError",
+  ]
+) {
+  core.registerErrorBuilder(`DOMException${name}`, function (msg) {
+    return new (load("01_dom_exception").DOMException)(msg, name);
+  });
+}
 
 for (
   const [name, value] of Object.entries({
     console,
-    crypto,
     setTimeout: timers.setTimeout,
     setInterval: timers.setInterval,
     clearTimeout: timers.clearTimeout,
@@ -115,7 +125,8 @@ for (
 
 // The rest of the web platform loads on first use: parsing deno_web's
 // scripts (the streams implementation alone is 8,500 lines) was more than
-// half of a script's start-up time on QuickJS.
+// half of a script's start-up time on QuickJS. A bare name is a deno_web
+// script; other extensions' scripts are named by their full specifier.
 const LAZY_GLOBALS = {
   "00_url": ["URL", "URLSearchParams"],
   "01_dom_exception": ["DOMException"],
@@ -129,6 +140,16 @@ const LAZY_GLOBALS = {
   "08_text_encoding": ["TextEncoder", "TextDecoder"],
   "09_file": ["Blob", "File"],
   "15_performance": ["Performance", "performance"],
+  // Web Crypto from deno_crypto: getRandomValues, randomUUID and subtle.
+  "ext:deno_crypto/00_crypto.js": ["crypto", "Crypto", "CryptoKey", "SubtleCrypto"],
+  // fetch and its classes from deno_fetch (which loads deno_net's TLS
+  // script for Deno.createHttpClient support on first use of Request).
+  "ext:deno_fetch/20_headers.js": ["Headers"],
+  "ext:deno_fetch/21_formdata.js": ["FormData"],
+  "ext:deno_fetch/23_request.js": ["Request"],
+  "ext:deno_fetch/23_response.js": ["Response"],
+  "ext:deno_fetch/26_fetch.js": ["fetch"],
+  "ext:deno_fetch/27_eventsource.js": ["EventSource"],
 };
 for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
   for (const name of names) {

@@ -10,6 +10,7 @@ pub mod kv_command;
 pub mod module_loader;
 pub mod npm;
 pub mod ops;
+pub mod permissions;
 pub mod remote;
 pub mod resolver;
 pub mod run;

@@ -76,6 +76,9 @@ fn apply(flags: &DenoFlags) -> ConfigOptions {
 }
 
 fn main() {
+    // Two TLS crypto providers are linked (see Cargo.toml); choose one for
+    // every HTTPS client of the process. It fails only if one is already set.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = Cli::parse_from(strip_unstable_flags(std::env::args().collect()));
     let code = match cli.command {
         Command::Run { flags, file, args } => kvrt::run::run_file(&file, args, &apply(&flags)),

@@ -7,11 +7,12 @@ use deno_core::{JsRuntime, ModuleSpecifier, RuntimeOptions};
 
 use crate::module_loader::TsModuleLoader;
 use crate::ops;
+use crate::permissions;
 use crate::resolver::Resolver;
 
 deno_core::extension!(
   kvrt_runtime,
-  deps = [deno_webidl, deno_web, kv_ext],
+  deps = [deno_webidl, deno_web, deno_crypto, deno_net, deno_fetch, kv_ext],
   ops = [
     ops::process::op_kvrt_args,
     ops::process::op_kvrt_exit,
@@ -28,7 +29,6 @@ deno_core::extension!(
     ops::fs::op_kvrt_remove,
     ops::fs::op_kvrt_read_text_file,
     ops::fs::op_kvrt_write_text_file,
-    ops::random::op_kvrt_random_fill,
     crate::test::ops::op_kvrt_test_mode,
     crate::test::ops::op_kvrt_test_install,
     crate::test::ops::op_kvrt_test_register,
@@ -43,8 +43,15 @@ deno_core::extension!(
     state.put(ops::process::ScriptArgs(options.args));
     state.put(ops::process::MainModule(options.main_module));
     state.put(ops::process::ExitCode::default());
+    // deno_fetch and deno_net check these before network and file access.
+    state.put(permissions::allow_all());
+    // fetch() of file: URLs reads through deno_fs, as in Deno.
+    state.put::<deno_fs::FileSystemRc>(Rc::new(deno_fs::RealFs));
   },
 );
+
+/// The `User-Agent` header of `fetch` requests (Deno sends `Deno/<version>`).
+const USER_AGENT: &str = concat!("kvrt/", env!("CARGO_PKG_VERSION"));
 
 /// Where `Deno.openKv()` without a path keeps each script's database: like
 /// Deno, a directory per main module URL under the data directory.
@@ -69,6 +76,13 @@ pub fn create_runtime(
                 false,
                 Default::default(),
             ),
+            deno_crypto::deno_crypto::init(None),
+            deno_net::deno_net::init(None, None),
+            deno_fetch::deno_fetch::init(deno_fetch::Options {
+                user_agent: USER_AGENT.to_string(),
+                file_fetch_handler: Rc::new(deno_fetch::FsFetchHandler),
+                ..Default::default()
+            }),
             kv_ext::kv_ext::init(kv_ext::KvConfig {
                 default_dir: default_kv_dir(main_module),
             }),

@@ -1,5 +1,4 @@
-//! Ops behind the runtime's `Deno.*` helpers: process, file system and randomness.
+//! Ops behind the runtime's `Deno.*` helpers: process and file system.
 
 pub mod fs;
 pub mod process;
-pub mod random;
