@@ -621,9 +621,14 @@ impl<'s> Writer<'_, 's> {
         if (length as usize).saturating_add(self.buf.len()) > self.limit {
             // Too long to write densely. Before listing its keys (millions
             // of them), count its elements up to what could still fit.
+            // The scan is bounded: a dense array is found too large within
+            // `room + 1` probes; a sparse one (few elements, a huge length)
+            // stops after a few times `room` probes and is written from its
+            // keys, which are few.
             let room = self.limit.saturating_sub(self.buf.len());
+            let probes = (length as usize).min(room.saturating_mul(4).saturating_add(1024));
             let mut present = 0usize;
-            for i in 0..length {
+            for i in 0..probes as u32 {
                 if a.has_index(scope, i).ok_or_else(thrown)? {
                     present += 1;
                     if present > room {
