@@ -20,27 +20,9 @@
 
 mod common;
 
-use common::workspace;
+use common::{deno_or_skip as deno, workspace};
 
-use std::path::PathBuf;
 use std::process::Command;
-
-fn deno() -> Option<PathBuf> {
-    let path = std::env::var_os("KVRT_DENO_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("node_modules/@deno/linux-x64-glibc/deno"));
-    if path.is_file() {
-        return Some(path);
-    }
-    if std::env::var("KVRT_SKIP_DENO").as_deref() == Ok("1") {
-        eprintln!("skipping: no Deno binary at {}", path.display());
-        return None;
-    }
-    panic!(
-        "no Deno binary at {} (run ./scripts/setup.sh --with-deno, or set KVRT_SKIP_DENO=1)",
-        path.display()
-    );
-}
 
 const DIR: &str = "tests/fixtures/hostile_js";
 

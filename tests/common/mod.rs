@@ -10,20 +10,43 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The real Deno 2.9.6, the oracle of the differential tests: from
+/// Where the real Deno 2.9.6, the oracle of the differential tests, is:
 /// `KVRT_DENO_BIN`, else where `scripts/setup.sh --with-deno` installs it.
-/// Panics without it: a differential test never passes without comparing.
+fn deno_path() -> PathBuf {
+    std::env::var_os("KVRT_DENO_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace().join("node_modules/@deno/linux-x64-glibc/deno"))
+}
+
+/// The real Deno. Panics without it: a differential test never passes
+/// without comparing.
 #[allow(dead_code)]
 pub fn deno_bin() -> PathBuf {
-    let path = std::env::var_os("KVRT_DENO_BIN")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| workspace().join("node_modules/@deno/linux-x64-glibc/deno"));
+    let path = deno_path();
     assert!(
         path.is_file(),
         "no Deno binary at {} (run ./scripts/setup.sh --with-deno)",
         path.display()
     );
     path
+}
+
+/// The real Deno, or `None` (said loudly) when `KVRT_SKIP_DENO=1` allows
+/// skipping; panics otherwise.
+#[allow(dead_code)]
+pub fn deno_or_skip() -> Option<PathBuf> {
+    let path = deno_path();
+    if path.is_file() {
+        return Some(path);
+    }
+    if std::env::var("KVRT_SKIP_DENO").as_deref() == Ok("1") {
+        eprintln!("skipping: no Deno binary at {}", path.display());
+        return None;
+    }
+    panic!(
+        "no Deno binary at {} (run ./scripts/setup.sh --with-deno, or set KVRT_SKIP_DENO=1)",
+        path.display()
+    );
 }
 
 /// A fixture HTTP server started by [`serve_dir`].
