@@ -21,10 +21,9 @@ fn scratch(name: &str) -> PathBuf {
     dir
 }
 
-/// Runs `kvrt test` with `args` (fixture names are relative to FIXTURES).
-fn kvrt_test(args: &[&str], kvrt_dir: &PathBuf) -> Output {
-    let args: Vec<String> = args
-        .iter()
+/// Options as given; other arguments name fixtures in FIXTURES.
+fn fixture_args(args: &[&str]) -> Vec<String> {
+    args.iter()
         .map(|a| {
             if a.starts_with('-') {
                 a.to_string()
@@ -32,7 +31,12 @@ fn kvrt_test(args: &[&str], kvrt_dir: &PathBuf) -> Output {
                 format!("{FIXTURES}/{a}")
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Runs `kvrt test` with `args` (fixture names are relative to FIXTURES).
+fn kvrt_test(args: &[&str], kvrt_dir: &PathBuf) -> Output {
+    let args = fixture_args(args);
     Command::new(env!("CARGO_BIN_EXE_kvrt"))
         .arg("test")
         .args(&args)
@@ -44,16 +48,7 @@ fn kvrt_test(args: &[&str], kvrt_dir: &PathBuf) -> Output {
 
 /// Runs `deno test -A --unstable-kv` with `args`, without colors.
 fn deno_test(args: &[&str]) -> Output {
-    let args: Vec<String> = args
-        .iter()
-        .map(|a| {
-            if a.starts_with('-') {
-                a.to_string()
-            } else {
-                format!("{FIXTURES}/{a}")
-            }
-        })
-        .collect();
+    let args = fixture_args(args);
     Command::new(deno_bin())
         .args(["test", "-A", "--unstable-kv", "--no-check"])
         .args(&args)
