@@ -293,7 +293,7 @@ function u64Bytes(value) {
  * Deno KV stores (`op_kv_serialize` gave up and returned null): bytes one
  * past the limit, so that the ops report "Value too large" / "enqueue
  * payload too large" in Deno's order of checks. Never stored. */
-const OVERSIZED = new Uint8Array(65536 + 1);
+let OVERSIZED;
 
 /** V8 wire bytes of `value`, or `OVERSIZED`. */
 function serializeValue(value) {
@@ -476,8 +476,9 @@ class KvU64 {
 }
 const KvU64Prototype = KvU64.prototype;
 
-// Reads build `Deno.KvU64` values natively.
-op_kv_init(KvU64);
+// Reads build `Deno.KvU64` values natively; values past the size limit are
+// stood in for by one byte more than it.
+OVERSIZED = new Uint8Array(op_kv_init(KvU64) + 1);
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
@@ -715,8 +716,9 @@ class KvListIterator {
       start: selector.start,
       end: selector.end,
       cursor,
+      limit: want,
       // An oversized batch is rejected by the op, after selector errors.
-      limit: this.#batchSize > 1000 ? this.#batchSize : want,
+      batchSize: this.#batchSize,
       reverse: this.#reverse,
     }]))[0];
     if (entries.length < want) this.#lastBatch = true;
@@ -904,11 +906,17 @@ class Kv {
   /** A stream of the entries of `keys`: the current state, then one chunk
    * per change (every commit with `raw`). */
   watch(keys, options) {
-    if (keys.length > 10) throw new TypeError("Too many keys (max 10)");
-    const raw = !!own(options, "raw");
-    const opKeys = readKeys(keys);
+    // The op refuses too many keys before any key is read, as Deno does.
+    const watchRid = op_kv_watch_open(typeof keys?.length === "number" ? keys.length : 0);
+    let raw, opKeys;
+    try {
+      raw = !!own(options, "raw");
+      opKeys = readKeys(keys);
+    } catch (error) {
+      core.tryClose(watchRid);
+      throw error;
+    }
     const rid = this.#rid;
-    const watchRid = op_kv_watch_open();
     const isClosed = () => this.#closed;
     let last = null;
     const ReadableStream = readableStream();

@@ -17,6 +17,10 @@ pub enum KvError {
     #[class(inherit)]
     #[error(transparent)]
     Resource(#[from] deno_core::error::ResourceError),
+    /// Refused by the embedder's permission hook, thrown as the hook made it.
+    #[class(inherit)]
+    #[error(transparent)]
+    Refused(#[from] deno_error::JsErrorBox),
 }
 
 impl From<EngineError> for KvError {

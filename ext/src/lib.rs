@@ -7,6 +7,7 @@
 //! between JavaScript and the engine.
 
 mod committer;
+mod config;
 mod database;
 mod error;
 mod expiry;
@@ -17,17 +18,10 @@ mod queue;
 mod signal;
 mod wire;
 
+pub use config::{
+    AllowAll, DefaultLocation, KvConfig, KvConfigBuilder, KvLimits, KvPermissions, OpenTarget,
+};
 pub use location::{data_root, default_database_dir};
-
-use std::path::PathBuf;
-
-/// Configuration of the extension, chosen by the embedding runtime.
-#[derive(Clone, Debug)]
-pub struct KvConfig {
-    /// Directory of the database `Deno.openKv()` opens when given no path
-    /// (see [`default_database_dir`]).
-    pub default_dir: PathBuf,
-}
 
 deno_core::extension!(
     kv_ext,
@@ -52,6 +46,7 @@ deno_core::extension!(
     esm = [dir "../js", "01_kv.js", "00_install.js"],
     options = { config: KvConfig },
     state = |state, options| {
+        state.put(options.config.limits);
         state.put(options.config);
     },
 );

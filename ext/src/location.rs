@@ -1,10 +1,11 @@
 //! Where a database lives: `:memory:`, a file path, or the per-script default.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use kv_engine::StoreLocation;
 use sha2::{Digest, Sha256};
 
+use crate::config::{DefaultLocation, KvConfig};
 use crate::error::KvError;
 
 /// File name of a default database inside its directory (as in Deno).
@@ -30,26 +31,25 @@ pub fn default_database_dir(main_module_url: &str) -> PathBuf {
     root.join("location_data").join(hex)
 }
 
-/// Resolves the argument of `Deno.openKv(path)` like Deno does, including the
-/// `DENO_KV_DB_MODE`, `DENO_KV_DEFAULT_PATH` and `DENO_KV_PATH_PREFIX` overrides.
-pub fn resolve_location(path: Option<&str>, default_dir: &Path) -> Result<StoreLocation, KvError> {
-    if std::env::var("DENO_KV_DB_MODE").as_deref() == Ok("memory") {
+/// Resolves the argument of `Deno.openKv(path)` like Deno does, including,
+/// when `config.env_overrides` is on, the `DENO_KV_DB_MODE`,
+/// `DENO_KV_DEFAULT_PATH` and `DENO_KV_PATH_PREFIX` overrides.
+pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<StoreLocation, KvError> {
+    let env = |name: &str| {
+        if config.env_overrides {
+            std::env::var(name).ok()
+        } else {
+            None
+        }
+    };
+    if env("DENO_KV_DB_MODE").as_deref() == Some("memory") {
         return Ok(StoreLocation::Memory);
     }
     let path = match path {
-        None => {
-            if let Ok(default_path) = std::env::var("DENO_KV_DEFAULT_PATH") {
-                default_path
-            } else {
-                std::fs::create_dir_all(default_dir).map_err(|err| {
-                    KvError::Generic(format!(
-                        "Failed to create the database directory '{}': {err}",
-                        default_dir.display()
-                    ))
-                })?;
-                return Ok(StoreLocation::File(default_dir.join(DEFAULT_FILE_NAME)));
-            }
-        }
+        None => match env("DENO_KV_DEFAULT_PATH") {
+            Some(default_path) => default_path,
+            None => return default_location(&config.default_location),
+        },
         Some(path) => path.to_string(),
     };
     if path == ":memory:" {
@@ -68,12 +68,29 @@ pub fn resolve_location(path: Option<&str>, default_dir: &Path) -> Result<StoreL
             "Filename cannot start with ':' unless prefixed with './'".into(),
         ));
     }
-    let path = match std::env::var("DENO_KV_PATH_PREFIX") {
-        Ok(prefix) => format!("{prefix}{path}"),
-        Err(_) => path,
+    let path = match env("DENO_KV_PATH_PREFIX") {
+        Some(prefix) => format!("{prefix}{path}"),
+        None => path,
     };
     check_file_name(&path)?;
     Ok(StoreLocation::File(PathBuf::from(path)))
+}
+
+/// The database `Deno.openKv()` opens when given no path.
+fn default_location(location: &DefaultLocation) -> Result<StoreLocation, KvError> {
+    match location {
+        DefaultLocation::Memory => Ok(StoreLocation::Memory),
+        DefaultLocation::Refuse(message) => Err(KvError::Type(message.clone())),
+        DefaultLocation::Dir(dir) => {
+            std::fs::create_dir_all(dir).map_err(|err| {
+                KvError::Generic(format!(
+                    "Failed to create the database directory '{}': {err}",
+                    dir.display()
+                ))
+            })?;
+            Ok(StoreLocation::File(dir.join(DEFAULT_FILE_NAME)))
+        }
+    }
 }
 
 /// The longest file name (one path component) and path the OS accepts.
@@ -111,7 +128,7 @@ mod tests {
 
     #[test]
     fn bad_names() {
-        let dir = Path::new("/nonexistent");
+        let dir = &KvConfig::builder().default_dir("/nonexistent").build();
         assert!(
             matches!(resolve_location(Some(""), dir), Err(KvError::Type(m)) if m == "Filename cannot be empty")
         );

@@ -23,9 +23,7 @@ fn runtime() -> JsRuntime {
                 false,
                 Default::default(),
             ),
-            kv_ext::kv_ext::init(kv_ext::KvConfig {
-                default_dir: std::env::temp_dir().join("kv_ext_wire_vectors"),
-            }),
+            kv_ext::kv_ext::init(kv_ext::KvConfig::default()),
         ],
         ..Default::default()
     })

@@ -83,9 +83,12 @@ pub fn create_runtime(
                 file_fetch_handler: Rc::new(deno_fetch::FsFetchHandler),
                 ..Default::default()
             }),
-            kv_ext::kv_ext::init(kv_ext::KvConfig {
-                default_dir: default_kv_dir(main_module),
-            }),
+            kv_ext::kv_ext::init(
+                kv_ext::KvConfig::builder()
+                    .default_dir(default_kv_dir(main_module))
+                    .env_overrides(true)
+                    .build(),
+            ),
             kvrt_runtime::init(args, main_module.to_string()),
         ],
         ..Default::default()

@@ -5,16 +5,16 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use deno_core::{op2, CancelHandle, OpState, ResourceId};
-use kv_engine::Store;
+use kv_engine::{Store, StoreLocation};
 
 use crate::committer::Committer;
+use crate::config::{KvConfig, OpenTarget};
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::expiry::ExpiryCollector;
 use crate::location::resolve_location;
 use crate::queue::Leases;
 use crate::signal::signal_for;
-use crate::KvConfig;
 
 /// Opens (creating if needed) the database at `path` and returns its resource
 /// id. Named as in Deno, whose test sanitizer reports it by this name.
@@ -24,8 +24,13 @@ pub async fn op_kv_database_open(
     state: Rc<RefCell<OpState>>,
     #[string] path: Option<String>,
 ) -> Result<ResourceId, KvError> {
-    let default_dir = state.borrow().borrow::<KvConfig>().default_dir.clone();
-    let location = resolve_location(path.as_deref(), &default_dir)?;
+    let config = state.borrow().borrow::<KvConfig>().clone();
+    let location = resolve_location(path.as_deref(), &config)?;
+    let target = match &location {
+        StoreLocation::Memory => OpenTarget::Memory,
+        StoreLocation::File(path) => OpenTarget::File(path),
+    };
+    config.permissions.check_open(target)?;
     let store = tokio::task::spawn_blocking(move || Store::open(location))
         .await
         .map_err(|err| KvError::Generic(format!("database task failed: {err}")))??;

@@ -5,11 +5,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use deno_core::{op2, v8, OpState, ResourceId};
-use kv_engine::limits::{MAX_READ_ENTRIES, MAX_READ_KEY_SIZE_BYTES, MAX_READ_RANGES};
 use kv_engine::selector::Selector;
 use kv_engine::ReadRange;
 use serde::Deserialize;
 
+use crate::config::KvLimits;
 use crate::database::{now_ms, DatabaseResource};
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
@@ -26,13 +26,18 @@ pub struct RangeArg {
     end: Option<KeyArg>,
     cursor: Option<String>,
     limit: u32,
+    /// A list's batch size, checked like `limit` (a batch may be cut short
+    /// by the list's own limit, but an oversized one is still an error).
+    batch_size: Option<f64>,
     reverse: bool,
 }
 
-fn check_read_key(key: &[u8]) -> Result<(), KvError> {
-    if key.len() > MAX_READ_KEY_SIZE_BYTES {
+/// Deno's read-key limit, shared with `watch`.
+pub fn check_read_key(key: &[u8], limits: &KvLimits) -> Result<(), KvError> {
+    let max = limits.max_read_key_size_bytes();
+    if key.len() > max {
         return Err(KvError::Type(format!(
-            "Key too large for read (max {MAX_READ_KEY_SIZE_BYTES} bytes)"
+            "Key too large for read (max {max} bytes)"
         )));
     }
     Ok(())
@@ -53,13 +58,12 @@ fn selector_of(
 }
 
 /// Translates one range argument into the engine's byte range.
-fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
+fn to_read_range(arg: RangeArg, limits: &KvLimits) -> Result<(ReadRange, bool), KvError> {
     let limit = arg.limit as usize;
     let check_limit = || {
-        if limit > MAX_READ_ENTRIES {
-            return Err(KvError::Type(format!(
-                "Too many entries (max {MAX_READ_ENTRIES})"
-            )));
+        let max = limits.max_read_entries;
+        if limit > max || arg.batch_size.is_some_and(|size| size > max as f64) {
+            return Err(KvError::Type(format!("Too many entries (max {max})")));
         }
         Ok(())
     };
@@ -68,7 +72,7 @@ fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
         let mut end = start.clone();
         end.push(0x00);
         // The range of a single key ends one byte past it (Deno's check).
-        check_read_key(&end)?;
+        check_read_key(&end, limits)?;
         let range = ReadRange {
             start,
             end,
@@ -81,8 +85,8 @@ fn to_read_range(arg: RangeArg) -> Result<(ReadRange, bool), KvError> {
     let (start, end) = selector
         .resolve(arg.cursor.as_deref(), arg.reverse)
         .map_err(|err| KvError::Type(err.to_string()))?;
-    check_read_key(&start)?;
-    check_read_key(&end)?;
+    check_read_key(&start, limits)?;
+    check_read_key(&end, limits)?;
     // After the selector's own errors, as in Deno.
     check_limit()?;
     let range = ReadRange {
@@ -109,16 +113,21 @@ pub fn op_kv_snapshot_read<'s>(
     #[smi] rid: ResourceId,
     #[serde] ranges: Vec<RangeArg>,
 ) -> Result<v8::Local<'s, v8::Value>, KvError> {
-    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
-    if ranges.len() > MAX_READ_RANGES {
+    let (db, limits) = {
+        let state = state.borrow();
+        let db = state.resource_table.get::<DatabaseResource>(rid)?;
+        (db, *state.borrow::<KvLimits>())
+    };
+    if ranges.len() > limits.max_read_ranges {
         return Err(KvError::Type(format!(
-            "Too many ranges (max {MAX_READ_RANGES})"
+            "Too many ranges (max {})",
+            limits.max_read_ranges
         )));
     }
     let mut read_ranges = Vec::with_capacity(ranges.len());
     let mut with_keys = Vec::with_capacity(ranges.len());
     for arg in ranges {
-        let (range, with_key) = to_read_range(arg)?;
+        let (range, with_key) = to_read_range(arg, &limits)?;
         read_ranges.push(range);
         with_keys.push(with_key);
     }

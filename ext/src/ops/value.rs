@@ -2,9 +2,9 @@
 //! JavaScript form of stored entries.
 
 use deno_core::{op2, v8, OpState};
-use kv_engine::limits::{MAX_QUEUE_PAYLOAD_SIZE_BYTES, MAX_VALUE_SIZE_BYTES};
 use kv_engine::{Entry, KvValue};
 
+use crate::config::KvLimits;
 use crate::error::KvError;
 use crate::key_arg::key_to_v8;
 use crate::wire::{self, Reader, WireError};
@@ -13,17 +13,20 @@ use crate::wire::{self, Reader, WireError};
 pub struct KvU64Class(pub v8::Global<v8::Function>);
 
 /// Registers the `Deno.KvU64` class and captures the codec's builtins, before
-/// user code runs.
+/// user code runs. Returns the largest value size, which the shim needs to
+/// stand in for values too large to serialize.
 #[op2(fast)]
+#[number]
 pub fn op_kv_init(
     scope: &mut v8::PinScope<'_, '_>,
     state: &mut OpState,
     u64_class: v8::Local<v8::Function>,
-) {
+) -> u64 {
     state.put(KvU64Class(v8::Global::new(scope, u64_class)));
     if let Err(err) = wire::init(scope) {
         err.throw(scope);
     }
+    state.borrow::<KvLimits>().max_value_size_bytes as u64
 }
 
 /// A `Uint8Array` holding `bytes`.
@@ -45,14 +48,11 @@ pub fn uint8_array<'s>(
 #[op2]
 pub fn op_kv_serialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
+    state: &OpState,
     value: v8::Local<'s, v8::Value>,
 ) -> v8::Local<'s, v8::Value> {
-    const LIMIT: usize = if MAX_VALUE_SIZE_BYTES > MAX_QUEUE_PAYLOAD_SIZE_BYTES {
-        MAX_VALUE_SIZE_BYTES
-    } else {
-        MAX_QUEUE_PAYLOAD_SIZE_BYTES
-    };
-    let result = wire::serialize(scope, value, LIMIT).map(|bytes| uint8_array(scope, bytes));
+    let limit = state.borrow::<KvLimits>().max_value_size_bytes;
+    let result = wire::serialize(scope, value, limit).map(|bytes| uint8_array(scope, bytes));
     match result {
         Ok(Some(array)) => array,
         Ok(None) => v8::undefined(scope).into(),

@@ -5,13 +5,14 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use deno_core::{op2, CancelFuture, CancelHandle, OpState, Resource, ResourceId, ToJsBuffer};
-use kv_engine::limits::{MAX_READ_KEY_SIZE_BYTES, MAX_WATCHED_KEYS};
 use kv_engine::{Entry, ReadRange, Store};
 use serde::Serialize;
 
+use crate::config::KvLimits;
 use crate::database::{now_ms, with_store, DatabaseResource};
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::ops::read::check_read_key;
 use crate::signal::POLL_INTERVAL;
 
 /// One `kv.watch` stream; closing it (stream cancelled) ends its wait.
@@ -58,14 +59,20 @@ impl EntryOut {
     }
 }
 
-/// Starts a watch; returns the id to pass to `op_kv_watch_next` and to close.
+/// Starts a watch of `key_count` keys (refused over the watch limit, before
+/// any key is looked at, as in Deno); returns the id to pass to
+/// `op_kv_watch_next` and to close.
 #[op2(fast)]
 #[smi]
-pub fn op_kv_watch_open(state: &mut OpState) -> ResourceId {
-    state.resource_table.add(WatchResource {
+pub fn op_kv_watch_open(state: &mut OpState, key_count: f64) -> Result<ResourceId, KvError> {
+    let max = state.borrow::<KvLimits>().max_watched_keys;
+    if key_count > max as f64 {
+        return Err(KvError::Type(format!("Too many keys (max {max})")));
+    }
+    Ok(state.resource_table.add(WatchResource {
         cancel: CancelHandle::new_rc(),
         seen: RefCell::new(None),
-    })
+    }))
 }
 
 /// The current entries of the watched keys (`None` for a missing key) and
@@ -99,26 +106,18 @@ pub async fn op_kv_watch_next(
     #[serde] last: Option<Vec<Option<String>>>,
     raw: bool,
 ) -> Result<Option<Vec<Option<EntryOut>>>, KvError> {
-    let (db, watch) = {
+    let (db, watch, limits) = {
         let state = state.borrow();
         (
             state.resource_table.get::<DatabaseResource>(rid)?,
             state.resource_table.get::<WatchResource>(watch_rid)?,
+            *state.borrow::<KvLimits>(),
         )
     };
-    if keys.len() > MAX_WATCHED_KEYS {
-        return Err(KvError::Type(format!(
-            "Too many keys (max {MAX_WATCHED_KEYS})"
-        )));
-    }
     let mut ranges = Vec::with_capacity(keys.len());
     for key in keys {
         let start = encode_key_arg(key)?;
-        if start.len() > MAX_READ_KEY_SIZE_BYTES {
-            return Err(KvError::Type(format!(
-                "Key too large for read (max {MAX_READ_KEY_SIZE_BYTES} bytes)"
-            )));
-        }
+        check_read_key(&start, &limits)?;
         let mut end = start.clone();
         end.push(0);
         ranges.push(ReadRange {

@@ -4,14 +4,11 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use deno_core::{op2, JsBuffer, OpState, ResourceId};
-use kv_engine::limits::{
-    MAX_CHECKS, MAX_MUTATIONS, MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS,
-    MAX_QUEUE_DELAY_MS, MAX_QUEUE_PAYLOAD_SIZE_BYTES, MAX_TOTAL_KEY_SIZE_BYTES,
-    MAX_TOTAL_MUTATION_SIZE_BYTES, MAX_VALUE_SIZE_BYTES, MAX_WRITE_KEY_SIZE_BYTES,
-};
+use kv_engine::limits::{MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS, MAX_QUEUE_DELAY_MS};
 use kv_engine::{AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp};
 use serde::Deserialize;
 
+use crate::config::KvLimits;
 use crate::database::{now_ms, DatabaseResource};
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
@@ -60,7 +57,7 @@ fn type_error(message: impl Into<String>) -> KvError {
 /// Encodes a key that is written or checked, enforcing Deno's rules.
 /// `context` prefixes an encoding failure the way Deno does
 /// (`Invalid mutation: ...`), or replaces it (`Invalid check`).
-fn write_key(key: KeyArg, context: KeyContext) -> Result<Vec<u8>, KvError> {
+fn write_key(key: KeyArg, context: KeyContext, limits: &KvLimits) -> Result<Vec<u8>, KvError> {
     let bytes = encode_key_arg(key).map_err(|err| match context {
         KeyContext::Mutation => type_error(format!("Invalid mutation: {err}")),
         KeyContext::Check => type_error("Invalid check"),
@@ -69,9 +66,10 @@ fn write_key(key: KeyArg, context: KeyContext) -> Result<Vec<u8>, KvError> {
     if bytes.is_empty() {
         return Err(type_error("key cannot be empty"));
     }
-    if bytes.len() > MAX_WRITE_KEY_SIZE_BYTES {
+    let max = limits.max_write_key_size_bytes;
+    if bytes.len() > max {
         return Err(type_error(format!(
-            "Key too large for write (max {MAX_WRITE_KEY_SIZE_BYTES} bytes)"
+            "Key too large for write (max {max} bytes)"
         )));
     }
     Ok(bytes)
@@ -108,15 +106,15 @@ fn to_mutation(
     arg: MutationArg,
     now: i64,
     sizes: &mut Sizes,
+    limits: &KvLimits,
 ) -> Result<Mutation, KvError> {
     let value = match arg.value {
         Some(ValueArg { encoding, bytes }) => {
             let value = KvValue::from_encoded(encoding, bytes.into_vec())?;
             let size = value.encoded_len();
-            if size > MAX_VALUE_SIZE_BYTES {
-                return Err(type_error(format!(
-                    "Value too large (max {MAX_VALUE_SIZE_BYTES} bytes)"
-                )));
+            let max = limits.max_value_size_bytes;
+            if size > max {
+                return Err(type_error(format!("Value too large (max {max} bytes)")));
             }
             // Deno counts a valued mutation's key a second time, and its
             // key towards the total key size.
@@ -153,10 +151,11 @@ fn to_mutation(
     })
 }
 
-fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes) -> Result<Enqueue, KvError> {
-    if arg.payload.len() > MAX_QUEUE_PAYLOAD_SIZE_BYTES {
+fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes, limits: &KvLimits) -> Result<Enqueue, KvError> {
+    let max = limits.max_value_size_bytes;
+    if arg.payload.len() > max {
         return Err(type_error(format!(
-            "enqueue payload too large (max {MAX_QUEUE_PAYLOAD_SIZE_BYTES} bytes)"
+            "enqueue payload too large (max {max} bytes)"
         )));
     }
     sizes.payload += arg.payload.len();
@@ -201,7 +200,7 @@ fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes) -> Result<Enqueue, KvError> {
     let keys_if_undelivered = arg
         .keys_if_undelivered
         .into_iter()
-        .map(|key| write_key(key, KeyContext::Enqueue))
+        .map(|key| write_key(key, KeyContext::Enqueue, limits))
         .collect::<Result<Vec<_>, KvError>>()?;
     Ok(Enqueue {
         payload: arg.payload.into_vec(),
@@ -219,15 +218,17 @@ struct Sizes {
 }
 
 impl Sizes {
-    fn check(&self) -> Result<(), KvError> {
-        if self.payload > MAX_TOTAL_MUTATION_SIZE_BYTES {
+    fn check(&self, limits: &KvLimits) -> Result<(), KvError> {
+        let max = limits.max_total_mutation_size_bytes;
+        if self.payload > max {
             return Err(type_error(format!(
-                "Total mutation size too large (max {MAX_TOTAL_MUTATION_SIZE_BYTES} bytes)"
+                "Total mutation size too large (max {max} bytes)"
             )));
         }
-        if self.keys > MAX_TOTAL_KEY_SIZE_BYTES {
+        let max = limits.max_total_key_size_bytes;
+        if self.keys > max {
             return Err(type_error(format!(
-                "Total key size too large (max {MAX_TOTAL_KEY_SIZE_BYTES} bytes)"
+                "Total key size too large (max {max} bytes)"
             )));
         }
         Ok(())
@@ -245,8 +246,8 @@ pub async fn op_kv_atomic_write(
     #[serde] mutations: Vec<MutationArg>,
     #[serde] enqueues: Vec<EnqueueArg>,
 ) -> Result<Option<String>, KvError> {
-    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
-    commit(&db, checks, mutations, enqueues).await
+    let (db, limits) = database(&state, rid)?;
+    commit(&db, &limits, checks, mutations, enqueues).await
 }
 
 /// `kv.set`: one set, its value already encoded, with positional arguments
@@ -263,7 +264,7 @@ pub async fn op_kv_set(
     expire_in: f64,
     append_versionstamp: bool,
 ) -> Result<Option<String>, KvError> {
-    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
+    let (db, limits) = database(&state, rid)?;
     let mutation = MutationArg {
         key,
         kind: "set".into(),
@@ -274,30 +275,41 @@ pub async fn op_kv_set(
         expire_in: (expire_in >= 0.0).then_some(expire_in),
         append_versionstamp,
     };
-    commit(&db, Vec::new(), vec![mutation], Vec::new()).await
+    commit(&db, &limits, Vec::new(), vec![mutation], Vec::new()).await
+}
+
+/// Database `rid` and the limits its writes obey.
+fn database(
+    state: &Rc<RefCell<OpState>>,
+    rid: ResourceId,
+) -> Result<(Rc<DatabaseResource>, KvLimits), KvError> {
+    let state = state.borrow();
+    let db = state.resource_table.get::<DatabaseResource>(rid)?;
+    Ok((db, *state.borrow::<KvLimits>()))
 }
 
 /// Validates a write with Deno's limits and messages, then commits it.
 async fn commit(
     db: &DatabaseResource,
+    limits: &KvLimits,
     checks: Vec<CheckArg>,
     mutations: Vec<MutationArg>,
     enqueues: Vec<EnqueueArg>,
 ) -> Result<Option<String>, KvError> {
-    if checks.len() > MAX_CHECKS {
-        return Err(type_error(format!("Too many checks (max {MAX_CHECKS})")));
+    if checks.len() > limits.max_checks {
+        let max = limits.max_checks;
+        return Err(type_error(format!("Too many checks (max {max})")));
     }
-    if mutations.len() + enqueues.len() > MAX_MUTATIONS {
-        return Err(type_error(format!(
-            "Too many mutations (max {MAX_MUTATIONS})"
-        )));
+    if mutations.len() + enqueues.len() > limits.max_mutations {
+        let max = limits.max_mutations;
+        return Err(type_error(format!("Too many mutations (max {max})")));
     }
     let now = now_ms();
     let mut sizes = Sizes::default();
     let checks = checks
         .into_iter()
         .map(|check| {
-            let key = write_key(check.key, KeyContext::Check)?;
+            let key = write_key(check.key, KeyContext::Check, limits)?;
             sizes.payload += key.len();
             let versionstamp = check
                 .versionstamp
@@ -314,19 +326,23 @@ async fn commit(
     }
     let mut keyed = Vec::with_capacity(mutations.len());
     for mut mutation in mutations {
-        let key = write_key(std::mem::take(&mut mutation.key), KeyContext::Mutation)?;
+        let key = write_key(
+            std::mem::take(&mut mutation.key),
+            KeyContext::Mutation,
+            limits,
+        )?;
         sizes.payload += key.len();
         keyed.push((key, mutation));
     }
     let mutations = keyed
         .into_iter()
-        .map(|(key, m)| to_mutation(key, m, now, &mut sizes))
+        .map(|(key, m)| to_mutation(key, m, now, &mut sizes, limits))
         .collect::<Result<Vec<_>, _>>()?;
     let enqueues = enqueues
         .into_iter()
-        .map(|e| to_enqueue(e, &mut sizes))
+        .map(|e| to_enqueue(e, &mut sizes, limits))
         .collect::<Result<Vec<_>, _>>()?;
-    sizes.check()?;
+    sizes.check(limits)?;
     let earliest_expiry = mutations.iter().filter_map(|m| m.expire_at_ms).min();
     let written: Vec<Vec<u8>> = mutations.iter().map(|m| m.key.clone()).collect();
     let write = AtomicWrite {

@@ -141,9 +141,7 @@ pub fn run(
                     false,
                     Default::default(),
                 ),
-                kv_ext::kv_ext::init(kv_ext::KvConfig {
-                    default_dir: std::env::temp_dir(),
-                }),
+                kv_ext::kv_ext::init(kv_ext::KvConfig::builder().env_overrides(true).build()),
                 crate::worker::kvrt_runtime::init(Vec::new(), "kvrt:kv".to_string()),
                 kvrt_kv_command::init(),
             ],
