@@ -19,6 +19,8 @@ cargo build -p kvrt
 ./target/debug/kvrt test tests/
 step "fuzz model checked against the real Deno (one seed; KV_FUZZ_SEED replays)"
 KV_FUZZ_REFERENCE=deno NO_COLOR=1 "$KVRT_DENO_BIN" test --unstable-kv -A --no-check tests/fuzz_model_test.ts
+step "kv_engine and kv_ext package and verify as crates (cargo publish --dry-run)"
+cargo publish --dry-run --allow-dirty -p kv_engine -p kv_ext
 step "V8 backend type-check"
 DOCS_RS=1 cargo check -p kvrt --no-default-features --features v8
 step "all checks passed"

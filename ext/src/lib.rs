@@ -43,7 +43,7 @@ deno_core::extension!(
         ops::watch::op_kv_watch_next,
     ],
     esm_entry_point = "ext:kv_ext/00_install.js",
-    esm = [dir "../js", "01_kv.js", "00_install.js"],
+    esm = [dir "js", "01_kv.js", "00_install.js"],
     options = { config: KvConfig },
     state = |state, options| {
         state.put(options.config.limits);

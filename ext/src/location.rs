@@ -55,7 +55,7 @@ pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<StoreLo
     if path == ":memory:" {
         return Ok(StoreLocation::Memory);
     }
-    if path.starts_with("http://") || path.starts_with("https://") {
+    if is_remote(&path) {
         return Err(KvError::Type(
             "Remote (KV Connect) databases are not supported by kvrt".into(),
         ));
@@ -74,6 +74,11 @@ pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<StoreLo
     };
     check_file_name(&path)?;
     Ok(StoreLocation::File(PathBuf::from(path)))
+}
+
+/// Whether `Deno.openKv(path)` names a KV Connect URL.
+pub fn is_remote(path: &str) -> bool {
+    path.starts_with("http://") || path.starts_with("https://")
 }
 
 /// The database `Deno.openKv()` opens when given no path.

@@ -75,12 +75,39 @@ fn apply(flags: &DenoFlags) -> ConfigOptions {
     }
 }
 
+/// Native stack of the thread that runs JavaScript: QuickJS recurses on it
+/// (the test runner's threads get the same).
+const JS_THREAD_STACK: usize = kvrt::test::WORKER_STACK;
+
+/// How much of that stack JavaScript may use before `RangeError: Maximum call
+/// stack size exceeded` (V8's flag, in KiB; QuickJS's default is 1 MiB, which
+/// stops reading a Map nested ~450 deep where Deno reads thousands).
+const JS_STACK_KIB: usize = 16 * 1024;
+
 fn main() {
     // Two TLS crypto providers are linked (see Cargo.toml); choose one for
     // every HTTPS client of the process. It fails only if one is already set.
     let _ = rustls::crypto::ring::default_provider().install_default();
+    deno_core::v8_set_flags(vec!["kvrt".into(), format!("--stack-size={JS_STACK_KIB}")]);
+    let cli = std::thread::Builder::new()
+        .name("kvrt-main".into())
+        .stack_size(JS_THREAD_STACK)
+        .spawn(run_cli);
+    let code = match cli.map(|thread| thread.join()) {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => 101,
+        Err(err) => {
+            eprintln!("error: cannot start the main thread: {err}");
+            1
+        }
+    };
+    std::process::exit(code);
+}
+
+/// Runs the command line; returns the exit code.
+fn run_cli() -> i32 {
     let cli = Cli::parse_from(strip_unstable_flags(std::env::args().collect()));
-    let code = match cli.command {
+    match cli.command {
         Command::Run { flags, file, args } => kvrt::run::run_file(&file, args, &apply(&flags)),
         Command::Test {
             flags,
@@ -110,6 +137,5 @@ fn main() {
             config: apply(&flags),
         }),
         Command::Kv(args) => kvrt::kv_command::run(args),
-    };
-    std::process::exit(code);
+    }
 }

@@ -12,7 +12,7 @@ use crate::config::{KvConfig, OpenTarget};
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::expiry::ExpiryCollector;
-use crate::location::resolve_location;
+use crate::location::{is_remote, resolve_location};
 use crate::queue::Leases;
 use crate::signal::signal_for;
 
@@ -25,6 +25,9 @@ pub async fn op_kv_database_open(
     #[string] path: Option<String>,
 ) -> Result<ResourceId, KvError> {
     let config = state.borrow().borrow::<KvConfig>().clone();
+    if let Some(url) = path.as_deref().filter(|p| is_remote(p)) {
+        config.permissions.check_open(OpenTarget::Remote(url))?;
+    }
     let location = resolve_location(path.as_deref(), &config)?;
     let target = match &location {
         StoreLocation::Memory => OpenTarget::Memory,

@@ -33,7 +33,7 @@ use reporter::Reporter;
 use summary::Summary;
 
 /// Stack of a thread that runs test modules (QuickJS recurses on it).
-const WORKER_STACK: usize = 64 * 1024 * 1024;
+pub const WORKER_STACK: usize = 64 * 1024 * 1024;
 
 /// Options of `kvrt test`.
 #[derive(Debug, Clone)]
