@@ -151,7 +151,7 @@ fn spawn_reader(db: &str, which: &str, i: usize) -> Proc {
 }
 
 fn key(name: &str) -> Vec<u8> {
-    kv_engine::encode_key(&[kv_engine::KeyPart::String(name.into())])
+    kv_engine::encode_key(&[kv_engine::KeyPart::String(name.into())]).expect("string keys encode")
 }
 
 /// Waits for the check-and-set writers and checks their commits; returns the retries.

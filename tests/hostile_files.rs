@@ -58,7 +58,7 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 fn key(name: &str) -> Vec<u8> {
-    encode_key(&[KeyPart::String(name.to_string())])
+    encode_key(&[KeyPart::String(name.to_string())]).expect("string keys encode")
 }
 
 /// A sound database with `entries` keys `["k<i>"]` of 1000-byte values.

@@ -54,11 +54,3 @@ where
         .await
         .map_err(|err| KvError::Generic(format!("database task failed: {err}")))?
 }
-
-/// Milliseconds since the Unix epoch (the clock of `expireIn` and queues).
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
-}

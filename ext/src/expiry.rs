@@ -11,7 +11,7 @@ use std::time::Duration;
 use kv_engine::Store;
 use tokio::sync::Notify;
 
-use crate::database::now_ms;
+use kv_engine::now_ms;
 
 /// No pending expiration.
 const NONE: i64 = i64::MAX;

@@ -7,7 +7,7 @@
 //! arrays, built directly on the engine.
 
 use deno_core::v8;
-use kv_engine::{decode_key, try_encode_key, KeyPart};
+use kv_engine::{decode_key, encode_key, KeyPart};
 use num_bigint::{BigInt, Sign};
 use serde::Deserialize;
 
@@ -67,7 +67,7 @@ pub fn encode_key_arg(key: KeyArg) -> Result<Vec<u8>, KvError> {
             )),
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(try_encode_key(&parts)?)
+    Ok(encode_key(&parts)?)
 }
 
 /// Decodes stored key bytes into a JavaScript array of key parts (`string`,

@@ -13,7 +13,7 @@ use std::time::Duration;
 use kv_engine::Store;
 use tokio::sync::oneshot;
 
-use crate::database::now_ms;
+use kv_engine::now_ms;
 
 /// How long a dequeued message stays leased without a keepalive.
 pub const LEASE_MS: i64 = 5_000;

@@ -551,7 +551,7 @@ mod tests {
     #[test]
     fn commit_versionstamp_is_appended_to_key() {
         let store = memory();
-        let prefix = encode_key(&[KeyPart::String("log".into())]);
+        let prefix = encode_key(&[KeyPart::String("log".into())]).unwrap();
         let mut m = mutation(&prefix, MutationKind::Set(KvValue::U64(1)));
         m.append_versionstamp = true;
         let r = commit(&store, vec![m]).unwrap().unwrap();

@@ -268,14 +268,24 @@ pub(crate) fn without_sleeping<T>(f: impl FnOnce() -> T) -> T {
     f()
 }
 
-/// Opens a connection to the file at `path` (creating the file if needed),
-/// in WAL mode with `synchronous=FULL`, on [`NO_SLEEP_VFS`] when it is
-/// available (waits for locks are then [`retry_busy`]'s, bounded by
-/// [`lock_timeout`]).
-pub(crate) fn open_file(path: &PathBuf, read_only: bool) -> Result<Connection, EngineError> {
-    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-        | OpenFlags::SQLITE_OPEN_CREATE
-        | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+/// What a connection may do to its file.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Access {
+    /// Read and write, creating the file if needed.
+    ReadWrite,
+    /// Read only (SQLite refuses writes); the file must exist.
+    ReadOnly,
+}
+
+/// Opens a connection to the file at `path`, in WAL mode with
+/// `synchronous=FULL`, on [`NO_SLEEP_VFS`] when it is available (waits for
+/// locks are then [`retry_busy`]'s, bounded by [`lock_timeout`]).
+pub(crate) fn open_file(path: &PathBuf, access: Access) -> Result<Connection, EngineError> {
+    let flags = OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | match access {
+            Access::ReadWrite => OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_CREATE,
+            Access::ReadOnly => OpenFlags::SQLITE_OPEN_READ_ONLY,
+        };
     let opened = if nosleep_vfs() {
         Connection::open_with_flags_and_vfs(path, flags, NO_SLEEP_VFS)
     } else {
@@ -301,9 +311,6 @@ pub(crate) fn open_file(path: &PathBuf, read_only: bool) -> Result<Connection, E
             Ok(())
         })?;
         conn.pragma_update(None, "synchronous", "FULL")?;
-        if read_only {
-            conn.pragma_update(None, "query_only", true)?;
-        }
         Ok(())
     };
     setup().map_err(|e| name_file(e, Some(path)))?;

@@ -31,7 +31,8 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use crate::atomic::{AtomicWrite, Mutation, MutationKind};
-    use crate::store::{system_now_ms, Store, StoreLocation};
+    use crate::clock::now_ms;
+    use crate::store::{Store, StoreLocation};
     use crate::value::KvValue;
 
     fn set_expiring(store: &Store, key: &[u8], expire_at_ms: Option<i64>) {
@@ -71,7 +72,7 @@ mod tests {
     fn reopen_removes_expired_keys() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let now = system_now_ms();
+        let now = now_ms();
         {
             let store = Store::open(StoreLocation::File(path.clone())).unwrap();
             set_expiring(&store, b"past", Some(now - 1));

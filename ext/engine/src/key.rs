@@ -193,29 +193,13 @@ fn encode_part(out: &mut Vec<u8>, part: &KeyPart) -> Result<(), EngineError> {
 }
 
 /// Encodes a key, failing (with Deno's message) when a bigint part's
-/// magnitude needs more than 255 bytes.
-pub fn try_encode_key(parts: &[KeyPart]) -> Result<Vec<u8>, EngineError> {
+/// magnitude needs more than 255 bytes (the only part Deno cannot store).
+pub fn encode_key(parts: &[KeyPart]) -> Result<Vec<u8>, EngineError> {
     let mut out = Vec::new();
     for part in parts {
         encode_part(&mut out, part)?;
     }
     Ok(out)
-}
-
-/// Encodes a key.
-///
-/// Infallible for every key Deno can store. A bigint part whose magnitude
-/// needs more than 255 bytes cannot be encoded; such a part is left out of
-/// the result, so callers that may see those must use [`try_encode_key`].
-pub fn encode_key(parts: &[KeyPart]) -> Vec<u8> {
-    let mut out = Vec::new();
-    for part in parts {
-        let mark = out.len();
-        if encode_part(&mut out, part).is_err() {
-            out.truncate(mark);
-        }
-    }
-    out
 }
 
 /// Encodes a single string key part (`0x02`, escaped UTF-8, `0x00`), e.g. to
@@ -334,11 +318,11 @@ mod tests {
     #[test]
     fn spec_vectors() {
         assert_eq!(
-            encode_key(&[s("counter")]),
+            encode_key(&[s("counter")]).unwrap(),
             vec![0x02, 0x63, 0x6f, 0x75, 0x6e, 0x74, 0x65, 0x72, 0x00]
         );
         assert_eq!(
-            encode_key(&[s("par"), KeyPart::Float(0.0)]),
+            encode_key(&[s("par"), KeyPart::Float(0.0)]).unwrap(),
             vec![0x02, 0x70, 0x61, 0x72, 0x00, 0x21, 0x80, 0, 0, 0, 0, 0, 0, 0]
         );
     }
@@ -399,7 +383,7 @@ mod tests {
             (vec![KeyPart::False, KeyPart::True], "2627"),
         ];
         for (parts, hex) in cases {
-            let encoded = encode_key(&parts);
+            let encoded = encode_key(&parts).unwrap();
             let hex_got: String = encoded.iter().map(|b| format!("{b:02X}")).collect();
             assert_eq!(hex_got, hex, "{parts:?}");
             assert_eq!(decode_key(&encoded).unwrap(), parts);
@@ -409,21 +393,21 @@ mod tests {
     #[test]
     fn bigint_of_255_bytes_is_the_limit() {
         let max: BigInt = (BigInt::from(1) << 2040) - 1;
-        let enc = try_encode_key(&[KeyPart::Int(max.clone())]).unwrap();
+        let enc = encode_key(&[KeyPart::Int(max.clone())]).unwrap();
         assert_eq!(&enc[..2], &[0x1d, 0xff]);
         assert_eq!(enc.len(), 257);
         assert_eq!(decode_key(&enc).unwrap(), vec![KeyPart::Int(max.clone())]);
         let neg = -max;
-        let enc = try_encode_key(&[KeyPart::Int(neg.clone())]).unwrap();
+        let enc = encode_key(&[KeyPart::Int(neg.clone())]).unwrap();
         assert_eq!(&enc[..3], &[0x0b, 0x00, 0x00]);
         assert_eq!(decode_key(&enc).unwrap(), vec![KeyPart::Int(neg)]);
         let too_big: BigInt = BigInt::from(1) << 2040;
-        let err = try_encode_key(&[KeyPart::Int(too_big.clone())]).unwrap_err();
+        let err = encode_key(&[KeyPart::Int(too_big.clone())]).unwrap_err();
         assert_eq!(
             err.to_string(),
             "BigUint requires more than 255 bytes to be represented"
         );
-        assert!(try_encode_key(&[KeyPart::Int(-too_big)]).is_err());
+        assert!(encode_key(&[KeyPart::Int(-too_big)]).is_err());
     }
 
     #[test]
@@ -487,17 +471,17 @@ mod tests {
 
         #[test]
         fn roundtrip(key in arb_key()) {
-            let enc = encode_key(&key);
-            prop_assert_eq!(try_encode_key(&key).unwrap(), enc.clone());
+            let enc = encode_key(&key).unwrap();
+            prop_assert_eq!(encode_key(&key).unwrap(), enc.clone());
             let dec = decode_key(&enc).unwrap();
             prop_assert_eq!(&dec, &key);
-            prop_assert_eq!(encode_key(&dec), enc);
+            prop_assert_eq!(encode_key(&dec).unwrap(), enc);
         }
 
         #[test]
         fn byte_order_is_key_order(a in arb_key(), b in arb_key()) {
-            let ea = encode_key(&a);
-            let eb = encode_key(&b);
+            let ea = encode_key(&a).unwrap();
+            let eb = encode_key(&b).unwrap();
             prop_assert_eq!(ea.cmp(&eb), a.cmp(&b));
         }
     }

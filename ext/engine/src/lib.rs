@@ -8,6 +8,7 @@
 #![warn(missing_docs)]
 
 mod atomic;
+mod clock;
 mod commit;
 mod connection;
 mod error;
@@ -27,10 +28,11 @@ mod value;
 mod versionstamp;
 
 pub use atomic::{AtomicWrite, Check, CommitResult, Enqueue, Mutation, MutationKind};
+pub use clock::now_ms;
 pub use commit::WriteOutcome;
 pub use connection::lock_timeout;
 pub use error::EngineError;
-pub use key::{decode_key, encode_key, encode_string_part, try_encode_key, KeyPart};
+pub use key::{decode_key, encode_key, encode_string_part, KeyPart};
 pub use maintenance::{backup, restore, stats, BackupProgress, Stats};
 pub use queue::QueueMessage;
 pub use read::{Entry, ReadRange};

@@ -453,7 +453,8 @@ fn read_stats(conn: &mut Connection, now_ms: i64) -> Result<Stats, rusqlite::Err
 mod tests {
     use super::*;
     use crate::atomic::{AtomicWrite, Enqueue, Mutation, MutationKind};
-    use crate::store::{system_now_ms, Store, StoreLocation};
+    use crate::clock::now_ms;
+    use crate::store::{Store, StoreLocation};
     use crate::value::KvValue;
 
     fn set(store: &Store, key: &[u8], v: u64, expire_at_ms: Option<i64>) {
@@ -510,7 +511,7 @@ mod tests {
         assert!(size > 0 && reports > 0);
         let copy = Store::open(StoreLocation::File(dest.clone())).unwrap();
         assert_eq!(all(&copy), all(&store));
-        let s = stats(&dest, system_now_ms()).unwrap();
+        let s = stats(&dest, now_ms()).unwrap();
         assert_eq!(s.entries, 2000);
         assert_eq!(s.queue_depth(), 1);
         drop(copy);
@@ -599,7 +600,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
         let store = Store::open(StoreLocation::File(path.clone())).unwrap();
-        let now = system_now_ms();
+        let now = now_ms();
         set(&store, b"a", 1, None);
         set(&store, b"bb", 2, Some(now + 3_600_000));
         set(&store, b"c", 3, Some(now + 1000));

@@ -169,7 +169,7 @@ mod tests {
             .iter()
             .map(|s| KeyPart::String(s.to_string()))
             .collect();
-        encode_key(&parts)
+        encode_key(&parts).unwrap()
     }
 
     #[test]

@@ -2,11 +2,11 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use rusqlite::{Connection, Transaction, TransactionBehavior};
 
-use crate::connection::{self, lock, name_file, retry_busy};
+use crate::clock::now_ms;
+use crate::connection::{self, lock, name_file, retry_busy, Access};
 use crate::error::EngineError;
 use crate::schema;
 
@@ -37,24 +37,18 @@ pub(crate) struct Reader {
 pub struct Store {
     /// The file, or `None` in memory.
     path: Option<PathBuf>,
+    /// The read-only connection of a file store. Declared (so dropped)
+    /// before the writer: the last connection to close checkpoints the WAL
+    /// into the file and removes it, and a read-only one cannot.
+    reader: Option<Mutex<Reader>>,
     /// The connection every write (and, in memory, every read) uses.
     writer: Mutex<Connection>,
-    /// The read connection of a file store.
-    reader: Option<Mutex<Reader>>,
 }
 
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Store").field("path", &self.path).finish()
     }
-}
-
-/// Milliseconds since the Unix epoch by the system clock.
-pub(crate) fn system_now_ms() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
 
 /// Runs Deno's migrations on `conn` in one write transaction.
@@ -86,9 +80,9 @@ impl Store {
                 })
             }
             StoreLocation::File(path) => {
-                let mut writer = connection::open_file(&path, false)?;
+                let mut writer = connection::open_file(&path, Access::ReadWrite)?;
                 migrate(&mut writer, &path)?;
-                let reader = connection::open_file(&path, true)?;
+                let reader = connection::open_file(&path, Access::ReadOnly)?;
                 // Reads run on the caller's thread (a JavaScript event loop):
                 // they must not sleep in SQLite's busy handler. A locked read
                 // is reported at once (see `Store::try_read`).
@@ -103,7 +97,7 @@ impl Store {
                         seen: None,
                     })),
                 };
-                store.collect_expired(system_now_ms())?;
+                store.collect_expired(now_ms())?;
                 Ok(store)
             }
         }

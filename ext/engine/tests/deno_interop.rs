@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use kv_engine::{
-    encode_key, AtomicWrite, Enqueue, KeyPart, KvValue, Mutation, MutationKind, ReadRange, Store,
-    StoreLocation, Versionstamp,
+    encode_key, now_ms, AtomicWrite, Enqueue, KeyPart, KvValue, Mutation, MutationKind, ReadRange,
+    Store, StoreLocation, Versionstamp,
 };
 
 /// V8 serialization of the number 1000 (KV_SPEC §3).
@@ -78,7 +78,7 @@ fn key(parts: &[&str]) -> Vec<u8> {
         .iter()
         .map(|p| KeyPart::String(p.to_string()))
         .collect();
-    encode_key(&parts)
+    encode_key(&parts).expect("string keys encode")
 }
 
 fn get(store: &Store, k: &[u8]) -> Option<kv_engine::Entry> {
@@ -91,13 +91,6 @@ fn get(store: &Store, k: &[u8]) -> Option<kv_engine::Entry> {
         reverse: false,
     };
     store.read(&[range], now_ms()).unwrap().remove(0).pop()
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 fn set(k: Vec<u8>, value: KvValue) -> Mutation {

@@ -8,10 +8,11 @@ use deno_core::{op2, CancelFuture, OpState, ResourceId, ToJsBuffer};
 use kv_engine::{QueueMessage, Store};
 use serde::Serialize;
 
-use crate::database::{now_ms, with_store, DatabaseResource};
+use crate::database::{with_store, DatabaseResource};
 use crate::error::KvError;
 use crate::queue::LEASE_MS;
 use crate::signal::POLL_INTERVAL;
+use kv_engine::now_ms;
 
 /// A delivered message: its V8-serialized payload and its id for settling.
 #[derive(Serialize)]

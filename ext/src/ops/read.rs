@@ -10,10 +10,11 @@ use kv_engine::ReadRange;
 use serde::Deserialize;
 
 use crate::config::KvLimits;
-use crate::database::{now_ms, DatabaseResource};
+use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
 use crate::ops::value::{EntryBuilder, EntryError};
+use kv_engine::now_ms;
 
 /// One range of a read, as the shim sends it: a single `key`, or a list
 /// selector (`prefix` / `start` / `end`) with an optional `cursor`.

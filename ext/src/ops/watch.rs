@@ -9,11 +9,12 @@ use kv_engine::{Entry, ReadRange, Store};
 use serde::Serialize;
 
 use crate::config::KvLimits;
-use crate::database::{now_ms, with_store, DatabaseResource};
+use crate::database::{with_store, DatabaseResource};
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
 use crate::ops::read::check_read_key;
 use crate::signal::POLL_INTERVAL;
+use kv_engine::now_ms;
 
 /// One `kv.watch` stream; closing it (stream cancelled) ends its wait.
 pub struct WatchResource {

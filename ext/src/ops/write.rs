@@ -9,9 +9,10 @@ use kv_engine::{AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Ve
 use serde::Deserialize;
 
 use crate::config::KvLimits;
-use crate::database::{now_ms, DatabaseResource};
+use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
+use kv_engine::now_ms;
 
 /// A versionstamp check: `versionstamp: null` means "must not exist".
 #[derive(Deserialize)]

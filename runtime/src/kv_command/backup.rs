@@ -48,17 +48,9 @@ pub fn restore(backup: &Path, db: &Path, quiet: bool) -> Result<(), String> {
     Ok(())
 }
 
-/// Milliseconds since the Unix epoch.
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 /// `kvrt kv stats <db>`.
 pub fn stats(db: &Path, json: bool) -> Result<(), String> {
-    let s = kv_engine::stats(db, now_ms()).map_err(|e| e.to_string())?;
+    let s = kv_engine::stats(db, kv_engine::now_ms()).map_err(|e| e.to_string())?;
     if json {
         let value = serde_json::json!({
             "path": db.display().to_string(),
@@ -92,7 +84,10 @@ pub fn stats(db: &Path, json: bool) -> Result<(), String> {
     );
     println!("expired, not collected: {}", s.expired_not_collected);
     if let Some(at) = s.next_expiration_ms {
-        println!("next expiry in:         {} ms", at.saturating_sub(now_ms()));
+        println!(
+            "next expiry in:         {} ms",
+            at.saturating_sub(kv_engine::now_ms())
+        );
     }
     println!(
         "queue depth:            {} ({} ready, {} delayed, {} being handled)",

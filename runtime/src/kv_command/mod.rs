@@ -203,7 +203,9 @@ fn export(
     require_existing(db)?;
     // The total for the progress bar: every live entry (without a prefix).
     let total = match prefix {
-        None => kv_engine::stats(db, now_ms()).ok().map(|s| s.entries),
+        None => kv_engine::stats(db, kv_engine::now_ms())
+            .ok()
+            .map(|s| s.entries),
         Some(_) => None,
     };
     let progress = Progress::new("export", "entries", total, common.quiet);
@@ -317,11 +319,4 @@ fn import(db: &Path, file: &str, common: &Common) -> Result<(), String> {
             ))
         }
     }
-}
-
-fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
 }
