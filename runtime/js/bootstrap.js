@@ -96,6 +96,13 @@ internals.__telemetryUtil ??= {
   updateSpanFromError() {},
 };
 
+// deno_crypto stamps every CryptoKey with symbols its script hands to Rust
+// when it loads: the WebIDL brand, node:crypto's `kKeyObject` (which Deno's
+// node extension puts in `internals`) and the host-object brand by which
+// structuredClone and KV store a key. Without node:crypto, kKeyObject is a
+// symbol of its own; without any, keys get no brands and are stored as {}.
+internals.kKeyObject ??= Symbol("kKeyObject");
+
 // Errors that Rust ops (deno_crypto, deno_fetch, deno_web) raise with a
 // `DOMException<Name>` class become DOMExceptions of that name, as Deno's
 // runtime registers them. DOMException itself loads on the first such error.
@@ -166,6 +173,42 @@ for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
       configurable: true,
     });
   }
+}
+
+// Host objects in KV values and structuredClone (Blob, File, DOMException,
+// CryptoKey) come back through the deserializer their class registers when
+// its script loads: load it when a value needs it first.
+const CLONEABLE_SCRIPTS = {
+  __proto__: null,
+  Blob: "09_file",
+  File: "09_file",
+  DOMException: "01_dom_exception",
+  CryptoKey: "ext:deno_crypto/00_crypto.js",
+};
+kv.setCloneableLoader((type) => {
+  const script = CLONEABLE_SCRIPTS[type];
+  if (script !== undefined) load(script);
+});
+
+// Node's `process` and `Buffer` globals, as in Deno: node:process and
+// node:buffer load on first use.
+for (const [name, specifier, exportName] of [
+  ["process", "node:process", "default"],
+  ["Buffer", "node:buffer", "Buffer"],
+]) {
+  const loadModule = core.createLazyLoader(specifier);
+  Object.defineProperty(globalThis, name, {
+    get() {
+      const value = loadModule()[exportName];
+      define(globalThis, name, value, true);
+      return value;
+    },
+    set(value) {
+      define(globalThis, name, value, true);
+    },
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 // structuredClone through kv_ext's V8 wire codec, the one KV values go
@@ -390,3 +433,15 @@ Object.defineProperty(globalThis.Deno, "exitCode", {
 delete globalThis.Deno.core;
 delete globalThis.__bootstrap;
 internalsHidden = true;
+
+// For the node: modules (runtime/js/node/), which build on the runtime's
+// console, lazy loading and exit handling. (Through `internals`, not
+// imports: an import of this already linked module from a module loaded
+// later does not resolve on the QuickJS backend.)
+internals.kvrtRuntime = {
+  console,
+  exit: denoNs.exit,
+  exitCode: () => exitCode,
+  load,
+  setExitCode,
+};
