@@ -23,6 +23,7 @@ import {
 } from "ext:core/ops";
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
 import * as kv from "ext:kv_ext/01_kv.js";
+import { rebrandCryptoKeys } from "ext:kvrt_runtime/crypto_key_brand.js";
 import { op_kv_deserialize, op_kv_serialize } from "ext:core/ops";
 
 /** deno_core's bootstrap data, hidden from user code once bootstrap ends. */
@@ -38,18 +39,32 @@ let internalsHidden = false;
  */
 function load(specifier) {
   if (!specifier.startsWith("ext:")) specifier = `ext:deno_web/${specifier}.js`;
-  if (!internalsHidden) return core.loadExtScript(specifier);
-  Object.defineProperty(globalThis, "__bootstrap", {
-    value: bootstrapData,
-    writable: true,
-    configurable: true,
-  });
-  try {
-    return core.loadExtScript(specifier);
-  } finally {
-    delete globalThis.__bootstrap;
+  const after = AFTER_LOAD[specifier];
+  if (after !== undefined) delete AFTER_LOAD[specifier];
+  let module;
+  if (!internalsHidden) {
+    module = core.loadExtScript(specifier);
+  } else {
+    Object.defineProperty(globalThis, "__bootstrap", {
+      value: bootstrapData,
+      writable: true,
+      configurable: true,
+    });
+    try {
+      module = core.loadExtScript(specifier);
+    } finally {
+      delete globalThis.__bootstrap;
+    }
   }
+  after?.(module);
+  return module;
 }
+
+/** Work done once, right after a lazily loaded script first loads. */
+const AFTER_LOAD = {
+  __proto__: null,
+  "ext:deno_crypto/00_crypto.js": rebrandCryptoKeys,
+};
 const consoleMod = load("01_console");
 const timers = load("02_timers");
 
@@ -197,14 +212,20 @@ for (const [name, specifier, exportName] of [
   ["Buffer", "node:buffer", "Buffer"],
 ]) {
   const loadModule = core.createLazyLoader(specifier);
+  let loaded = false;
+  let value;
+  // (accessors for good, as in Deno)
   Object.defineProperty(globalThis, name, {
     get() {
-      const value = loadModule()[exportName];
-      define(globalThis, name, value, true);
+      if (!loaded) {
+        value = loadModule()[exportName];
+        loaded = true;
+      }
       return value;
     },
-    set(value) {
-      define(globalThis, name, value, true);
+    set(newValue) {
+      value = newValue;
+      loaded = true;
     },
     enumerable: true,
     configurable: true,

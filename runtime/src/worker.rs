@@ -44,7 +44,7 @@ deno_core::extension!(
     ops::zlib::op_node_zlib_crc32,
   ],
   esm_entry_point = "ext:kvrt_runtime/bootstrap.js",
-  esm = [dir "js", "test_runner.js", "bootstrap.js"],
+  esm = [dir "js", "test_runner.js", "crypto_key_brand.js", "bootstrap.js"],
   // The node: modules kvrt provides, evaluated when first imported (or, for
   // node:buffer and node:process, when the `Buffer`/`process` globals are
   // first read); runtime/src/resolver.rs resolves node: specifiers.

@@ -250,7 +250,10 @@ export function runChecks(codec, vectors, { fuzzIterations = 3000, log = (line) 
       fail(vec.name, `bytes ${diffAt(vec.hex, ours)}`);
     }
     const decoded = roundTrip(vec.name, value, bytes);
-    if (vec.known_mismatch === undefined && decoded !== undefined) {
+    // (V8 reads frozen, sealed and non-extensible arrays back as ordinary
+    // ones, which it then writes densely)
+    const refrozen = Array.isArray(value) && !Object.isExtensible(value);
+    if (vec.known_mismatch === undefined && decoded !== undefined && !refrozen) {
       const again = hex(serializeValue(decoded));
       if (again !== vec.hex) fail(vec.name, `re-serialized decoded value differs: ${again}`);
     }

@@ -44,6 +44,10 @@ pub(crate) enum HostObjects<'s> {
     /// the same below 4 GiB).
     Node {
         buffer: Option<v8::Local<'s, v8::Function>>,
+        /// When reading: the ArrayBuffer the input bytes are in and their
+        /// offset in it. Views read then share it (when aligned), as
+        /// node:v8's `DefaultDeserializer` makes them.
+        source: Option<(v8::Local<'s, v8::ArrayBuffer>, usize)>,
     },
 }
 

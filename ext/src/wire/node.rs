@@ -7,7 +7,7 @@ use deno_core::v8;
 
 use super::read::Reader;
 use super::write::serialize_with;
-use super::{HostObjects, WireError};
+use super::{ErrorClass, HostObjects, WireError};
 
 /// Node's type index of a `Buffer` (`FastBuffer`).
 pub(super) const BUFFER_INDEX: u32 = 10;
@@ -58,8 +58,24 @@ pub fn node_serialize<'s>(
     value: v8::Local<'s, v8::Value>,
     buffer: Option<v8::Local<'s, v8::Function>>,
 ) -> Option<Vec<u8>> {
-    match serialize_with(scope, value, NODE_LIMIT, HostObjects::Node { buffer }) {
+    let host = HostObjects::Node {
+        buffer,
+        source: None,
+    };
+    match serialize_with(scope, value, NODE_LIMIT, host) {
         Ok(bytes) => Some(bytes),
+        // node:v8's DataCloneError is a plain Error.
+        Err(WireError::Refused {
+            class: ErrorClass::TypeError,
+            message,
+        }) => {
+            WireError::Refused {
+                class: ErrorClass::Error,
+                message,
+            }
+            .throw(scope);
+            None
+        }
         Err(WireError::TooLarge) => {
             let message = v8::String::new(scope, "Array buffer allocation failed")?;
             let error = v8::Exception::range_error(scope, message);
@@ -73,18 +89,37 @@ pub fn node_serialize<'s>(
     }
 }
 
-/// node:v8's `deserialize(bytes)`: reads what [`node_serialize`] (or Deno
-/// KV, or Node) wrote; a `Buffer` (type index 10) is made with `buffer`.
-/// Malformed input throws an `Error` in `scope` and gives `None`.
+/// node:v8's `deserialize(input)`: reads what [`node_serialize`] (or Deno
+/// KV, or Node) wrote from the bytes of the view `input`; a `Buffer` (type
+/// index 10) is made with `buffer`, and typed arrays are views on `input`'s
+/// buffer, as in Deno. Malformed input throws V8's `Error` in `scope` and
+/// gives `None`.
 pub fn node_deserialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
-    bytes: &[u8],
+    input: v8::Local<'s, v8::ArrayBufferView>,
     buffer: Option<v8::Local<'s, v8::Function>>,
 ) -> Option<v8::Local<'s, v8::Value>> {
-    let result =
-        Reader::new(scope).and_then(|r| r.read_with(scope, bytes, HostObjects::Node { buffer }));
+    let mut bytes = vec![0u8; input.byte_length()];
+    let copied = input.copy_contents(&mut bytes);
+    bytes.truncate(copied);
+    let host = HostObjects::Node {
+        buffer,
+        source: input.buffer(scope).map(|ab| (ab, input.byte_offset())),
+    };
+    let result = Reader::new(scope).and_then(|r| r.read_with(scope, &bytes, host));
     match result {
         Ok(value) => Some(value),
+        Err(WireError::Malformed(what)) => {
+            let message = if what.contains("version") {
+                "Unable to deserialize cloned data due to invalid or unsupported version."
+            } else {
+                "Unable to deserialize cloned data."
+            };
+            let message = v8::String::new(scope, message)?;
+            let error = v8::Exception::error(scope, message);
+            scope.throw_exception(error);
+            None
+        }
         Err(err) => {
             err.throw(scope);
             None

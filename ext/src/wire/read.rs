@@ -764,7 +764,7 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         let id = self.reserve();
         let object = match self.host {
             HostObjects::Deno => self.deno_host_object(scope)?,
-            HostObjects::Node { buffer } => self.node_view(scope, buffer)?,
+            HostObjects::Node { buffer, source } => self.node_view(scope, buffer, source)?,
         };
         self.fill(id, object);
         Ok((object, None))
@@ -792,15 +792,19 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         Ok(object)
     }
 
-    /// Node's layout: type index, byte length, bytes (a copy).
+    /// Node's layout: type index, byte length, bytes. The view is on the
+    /// input's own buffer when `source` gives it and the bytes are aligned
+    /// for the view's elements, else on a copy.
     fn node_view(
         &mut self,
         scope: &mut v8::PinScope<'s, '_>,
         buffer_class: Option<v8::Local<'s, v8::Function>>,
+        source: Option<(v8::Local<'s, v8::ArrayBuffer>, usize)>,
     ) -> Result<v8::Local<'s, v8::Value>> {
         let index = self.varint()?;
         let byte_length = self.length()?;
-        let bytes = self.bytes(byte_length).to_vec();
+        let start = self.pos;
+        let bytes = self.bytes(byte_length);
         let (ctor, size) = if index == super::node::BUFFER_INDEX {
             match buffer_class {
                 Some(class) => (class, 1),
@@ -827,9 +831,15 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         if byte_length % size as usize != 0 {
             return fail("misaligned view");
         }
-        let store = v8::ArrayBuffer::new_backing_store_from_vec(bytes).make_shared();
-        let ab = v8::ArrayBuffer::with_backing_store(scope, &store);
-        let offset = v8::Number::new(scope, 0.0).into();
+        let (ab, offset) = match source {
+            Some((ab, base)) if (base + start) % size as usize == 0 => (ab, base + start),
+            _ => {
+                let store =
+                    v8::ArrayBuffer::new_backing_store_from_vec(bytes.to_vec()).make_shared();
+                (v8::ArrayBuffer::with_backing_store(scope, &store), 0)
+            }
+        };
+        let offset = v8::Number::new(scope, offset as f64).into();
         let length = v8::Number::new(scope, (byte_length / size as usize) as f64).into();
         Ok(ctor
             .new_instance(scope, &[ab.into(), offset, length])

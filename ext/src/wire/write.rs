@@ -311,7 +311,7 @@ impl<'s> Writer<'_, 's> {
         hash: i32,
     ) -> Result<()> {
         let (kind, inner) = self.classify(scope, object)?;
-        if let (Kind::View, HostObjects::Node { buffer }) = (kind, self.host) {
+        if let (Kind::View, HostObjects::Node { buffer, .. }) = (kind, self.host) {
             self.assign_id(hash, object);
             return self.node_view(scope, object, buffer);
         }
@@ -808,6 +808,11 @@ impl<'s> Writer<'_, 's> {
         let Some(brand) = &entry.brand else {
             return Ok((entry.kind, None));
         };
+        // An error whose prototype has its own toStringTag (DOMException)
+        // fails the tag-based check but is an error all the same.
+        if entry.kind == Kind::Error && object.is_native_error() {
+            return Ok((Kind::Error, None));
+        }
         let brand = v8::Local::new(scope, brand);
         let token = v8::Local::new(scope, &self.intrinsics.brand_token);
         v8::tc_scope!(let scope, scope);

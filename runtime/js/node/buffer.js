@@ -253,8 +253,15 @@ function stringByteLength(string, encoding) {
     case "latin1":
     case "ascii":
       return string.length;
-    default:
-      return TypedArrayPrototypeGetLength(encode(string, encoding));
+    case "hex":
+      return string.length >>> 1;
+    default: {
+      // Node's estimate: 3/4 of the characters, "=" padding left out.
+      let n = string.length;
+      if (n > 0 && StringPrototypeCharCodeAt(string, n - 1) === 61) n--;
+      if (n > 1 && StringPrototypeCharCodeAt(string, n - 1) === 61) n--;
+      return (n * 3) >>> 2;
+    }
   }
 }
 
@@ -680,10 +687,15 @@ const methods = {
 
   toString(encoding, start, end) {
     if (arguments.length === 0) return utf8Slice(this);
-    const [s, e] = clampRange(this.length, start, end);
-    const enc = encodingOrThrow(encoding);
-    if (e <= s) return "";
-    return decode(TypedArrayPrototypeSubarray(this, s, e), enc);
+    // Unlike slice, a negative start counts from 0, not from the end.
+    const length = this.length;
+    if (start === undefined || start <= 0) start = 0;
+    else if (start >= length) return "";
+    else start = MathTrunc(start) || 0;
+    if (end === undefined || end > length) end = length;
+    else end = MathTrunc(end) || 0;
+    if (end <= start) return "";
+    return decode(TypedArrayPrototypeSubarray(this, start, end), encodingOrThrow(encoding));
   },
 
   toJSON() {
@@ -815,7 +827,7 @@ const methods = {
 
 function swap(buf, size, bits) {
   if (buf.length % size !== 0) {
-    throw new NodeError(RangeError, "ERR_INVALID_BUFFER_SIZE", `Buffer size must be a multiple of ${bits}`);
+    throw new RangeError(`Buffer size must be a multiple of ${bits}`);
   }
   for (let i = 0; i < buf.length; i += size) {
     for (let j = 0; j < size / 2; j++) {

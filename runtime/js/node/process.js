@@ -96,7 +96,7 @@ const env = new Proxy({}, {
   },
   set(_target, key, value) {
     if (typeof key !== "string") return false;
-    if (typeof value !== "string" && typeof value !== "number" && typeof value !== "boolean" && !warnedEnvValue) {
+    if (typeof value !== "string" && !warnedEnvValue) {
       warnedEnvValue = true;
       emitWarning(
         "Assigning any value other than a string, number, or boolean to a process.env property is deprecated. Please make sure to convert the value to a string before setting process.env with it.",

@@ -23,13 +23,13 @@ pub fn op_node_v8_serialize<'s>(
     }
 }
 
-/// `v8.deserialize(bytes)`; `buffer` makes Node `Buffer`s (type index 10).
+/// `v8.deserialize(view)`; `buffer` makes Node `Buffer`s (type index 10).
 #[op2(reentrant)]
 pub fn op_node_v8_deserialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
-    #[buffer] bytes: &[u8],
+    input: v8::Local<'s, v8::ArrayBufferView>,
     buffer: v8::Local<'s, v8::Function>,
 ) -> v8::Local<'s, v8::Value> {
-    kv_ext::node_deserialize(scope, bytes, Some(buffer))
+    kv_ext::node_deserialize(scope, input, Some(buffer))
         .unwrap_or_else(|| v8::undefined(scope).into())
 }

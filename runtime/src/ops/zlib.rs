@@ -137,8 +137,10 @@ fn inflate_member(
     }
 }
 
-/// `brotliCompressSync` with the one-shot encoder call Deno makes: quality
-/// 0..=11, lgwin 10..=24, mode 0..=2 (generic, text, font).
+/// `brotliCompressSync` as Deno computes it: quality 0..=11, lgwin
+/// 10..=24, mode 0..=2 (generic, text, font), with the one-shot encoder call
+/// (the streaming encoder for empty input, whose one-shot form writes a
+/// different empty stream than Deno's).
 #[op2]
 #[buffer]
 pub fn op_node_brotli_compress(
@@ -149,7 +151,7 @@ pub fn op_node_brotli_compress(
 ) -> Result<Vec<u8>, JsErrorBox> {
     use brotli::enc::backward_references::BrotliEncoderMode;
     use brotli::enc::encode::BrotliEncoderCompress;
-    use brotli::enc::StandardAlloc;
+    use brotli::enc::{BrotliEncoderParams, StandardAlloc};
 
     let mode = match mode {
         0 => BrotliEncoderMode::BROTLI_MODE_GENERIC,
@@ -157,6 +159,18 @@ pub fn op_node_brotli_compress(
         2 => BrotliEncoderMode::BROTLI_MODE_FONT,
         _ => return Err(invalid(format!("invalid brotli mode {mode}"))),
     };
+    let failed = || zlib_error("ERR_BROTLI_COMPRESSION_FAILED", -1, "Compression failed");
+    if input.is_empty() {
+        let params = BrotliEncoderParams {
+            quality,
+            lgwin,
+            mode,
+            ..Default::default()
+        };
+        let mut out = Vec::new();
+        brotli::BrotliCompress(&mut &input[..], &mut out, &params).map_err(|_| failed())?;
+        return Ok(out);
+    }
     // BrotliEncoderMaxCompressedSize, as Deno sizes its output.
     let large_blocks = input.len() >> 24;
     let mut out = vec![0u8; input.len() + 2 + 4 * large_blocks + 3 + 1];
@@ -174,31 +188,51 @@ pub fn op_node_brotli_compress(
         &mut |_, _, _, _| (),
     );
     if ok == 0 {
-        return Err(zlib_error(
-            "ERR_BROTLI_COMPRESSION_FAILED",
-            -1,
-            "Compression failed",
-        ));
+        return Err(failed());
     }
     out.truncate(size);
     Ok(out)
 }
 
 /// `brotliDecompressSync`. Like Deno, input that ends early gives what was
-/// decoded so far.
+/// decoded so far; invalid input is an error.
 #[op2]
 #[buffer]
 pub fn op_node_brotli_decompress(#[buffer] input: &[u8]) -> Result<Vec<u8>, JsErrorBox> {
-    let mut out = Vec::with_capacity(input.len().saturating_mul(4).min(1 << 26) + 64);
-    let mut reader = brotli::Decompressor::new(input, 4096);
-    match std::io::Read::read_to_end(&mut reader, &mut out) {
-        Ok(_) => Ok(out),
-        Err(err) if err.kind() == std::io::ErrorKind::UnexpectedEof => Ok(out),
-        Err(_) => Err(zlib_error(
-            "ERR__ERROR_FORMAT_PADDING_1",
-            -1,
-            "Decompression failed",
-        )),
+    use brotli::{BrotliDecompressStream, BrotliResult, BrotliState, HeapAlloc};
+
+    let mut state = BrotliState::new(
+        HeapAlloc::<u8>::new(0),
+        HeapAlloc::<u32>::new(0),
+        HeapAlloc::<brotli::HuffmanCode>::new(Default::default()),
+    );
+    let mut out = Vec::new();
+    let mut chunk = vec![0u8; 64 * 1024];
+    let (mut available_in, mut input_offset, mut total_out) = (input.len(), 0, 0);
+    loop {
+        let (mut available_out, mut output_offset) = (chunk.len(), 0);
+        let result = BrotliDecompressStream(
+            &mut available_in,
+            &mut input_offset,
+            input,
+            &mut available_out,
+            &mut output_offset,
+            &mut chunk,
+            &mut total_out,
+            &mut state,
+        );
+        out.extend_from_slice(&chunk[..output_offset]);
+        match result {
+            BrotliResult::NeedsMoreOutput => continue,
+            BrotliResult::ResultSuccess | BrotliResult::NeedsMoreInput => return Ok(out),
+            BrotliResult::ResultFailure => {
+                return Err(zlib_error(
+                    "ERR__ERROR_FORMAT_PADDING_1",
+                    -1,
+                    "Decompression failed",
+                ))
+            }
+        }
     }
 }
 
