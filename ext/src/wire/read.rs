@@ -832,7 +832,7 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
             return fail("misaligned view");
         }
         let (ab, offset) = match source {
-            Some((ab, base)) if (base + start) % size as usize == 0 => (ab, base + start),
+            Some((ab, base)) if (base + start).is_multiple_of(size as usize) => (ab, base + start),
             _ => {
                 let store =
                     v8::ArrayBuffer::new_backing_store_from_vec(bytes.to_vec()).make_shared();
