@@ -318,3 +318,16 @@ Deno.test("set and get CryptoKey value", () =>
     assertEquals(algorithm.name, "AES-GCM");
     assertEquals(algorithm.length, 256);
   }));
+
+// Deno itself panics reading these back (deno_core calls the missing
+// deserializer); kvrt refuses them with an error.
+Deno.test("a stored host object of an unknown type fails to read with an error", () =>
+  withKv(async (db) => {
+    const brand = Symbol.for("Deno.core.hostObject");
+    await db.set(["a"], { [brand]: () => ({ type: "NoSuchClass", x: 1 }) });
+    await db.set(["b"], { [brand]: () => 5 });
+    for (const key of [["a"], ["b"]]) {
+      await assertRejects(() => db.get(key), Error, "host object of an unknown type");
+    }
+    await assertRejects(() => db.set(["c"], { [brand]: "ReadableStream" }), TypeError, "Unsupported object type");
+  }));
