@@ -35,6 +35,8 @@ deno_core::extension!(
     crate::test::ops::op_kvrt_test_step_wait,
     crate::test::ops::op_kvrt_test_step_result,
     crate::test::ops::op_kvrt_test_output,
+    ops::memory::op_node_memory_usage,
+    ops::memory::op_node_rss,
     ops::v8::op_node_v8_serialize,
     ops::v8::op_node_v8_deserialize,
     ops::zlib::op_node_zlib_deflate,

@@ -230,6 +230,8 @@ console.log("process env deleted", process.env.KVRT_NODE_TEST, Deno.env.get("KVR
 const t0 = process.hrtime();
 const big = process.hrtime.bigint();
 console.log("process hrtime", t0.length, typeof t0[0], typeof big, process.hrtime(t0)[0] >= 0, process.hrtime.bigint() >= big);
+const memory = process.memoryUsage();
+console.log("process memoryUsage", Object.keys(memory).join(","), memory.rss > 0, memory.heapUsed > 0, memory.heapTotal >= memory.heapUsed, memory.arrayBuffers, process.memoryUsage.rss() > 0);
 console.log("process exitCode", process.exitCode);
 attempt("process exitCode bad", () => { process.exitCode = 1.5; });
 const order: string[] = [];

@@ -1,7 +1,7 @@
 // node:process basics: env, argv, exit/exitCode, platform/arch, version(s),
 // pid/ppid, cwd, nextTick (deno_core's tick queue, drained after the
-// microtasks as in Deno), hrtime (and hrtime.bigint), emitWarning and
-// stdout/stderr `write`. Also the `process` global, loaded on first use.
+// microtasks as in Deno), hrtime (and hrtime.bigint), memoryUsage,
+// emitWarning and stdout/stderr `write`. Also the `process` global, loaded on first use.
 
 import { core, internals, primordials } from "ext:core/mod.js";
 import {
@@ -14,6 +14,8 @@ import {
   op_kvrt_env_to_object,
   op_kvrt_process_info,
   op_kvrt_test_output,
+  op_node_memory_usage,
+  op_node_rss,
 } from "ext:core/ops";
 
 const { exit: denoExit, exitCode: exitCodeOf, load, setExitCode } = internals.kvrtRuntime;
@@ -160,6 +162,13 @@ function hrtime(previous) {
 }
 hrtime.bigint = nowNanos;
 
+/** Like Deno: the engine's heap figures; `arrayBuffers` is 0 in Deno too. */
+function memoryUsage() {
+  const [rss, heapTotal, heapUsed, external] = op_node_memory_usage();
+  return { rss, heapTotal, heapUsed, external, arrayBuffers: 0 };
+}
+memoryUsage.rss = () => op_node_rss();
+
 /** Writes `text` to stdout or stderr (through the test reporter under `kvrt test`). */
 function write(text, toStderr) {
   if (!op_kvrt_test_output(text)) core.print(text, toStderr);
@@ -209,6 +218,7 @@ const process = {
   execPath,
   exit,
   hrtime,
+  memoryUsage,
   nextTick,
   pid,
   platform,
@@ -244,6 +254,7 @@ export {
   execPath,
   exit,
   hrtime,
+  memoryUsage,
   nextTick,
   nodeArch as arch,
   pid,
