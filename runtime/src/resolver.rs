@@ -210,14 +210,26 @@ impl Resolver {
         if is_std_assert(specifier) {
             return std_assert_url();
         }
-        if NODE_BUILTINS.contains(&specifier) {
-            let url = Url::parse(&format!("node:{specifier}")).map_err(JsErrorBox::from_err)?;
-            return resolve_node(url);
+        // Node's built-in names win over packages, as in Deno; one kvrt
+        // does not provide falls back to a package of that name (a
+        // polyfill in node_modules) before it is refused.
+        let builtin = NODE_BUILTINS
+            .contains(&specifier)
+            .then(|| Url::parse(&format!("node:{specifier}")))
+            .transpose()
+            .map_err(JsErrorBox::from_err)?;
+        if let Some(url) = &builtin {
+            if NODE_MODULES.contains(&specifier) {
+                return Ok(url.clone());
+            }
         }
         if let Ok(reference) = NpmPackageReqReference::from_str(&format!("npm:{specifier}")) {
             if let Some(url) = resolve_npm(&reference, referrer)? {
                 return Ok(url);
             }
+        }
+        if let Some(url) = builtin {
+            return resolve_node(url);
         }
         let from = if self.import_map.is_some() {
             format!(" and not in import map from \"{referrer}\"")
