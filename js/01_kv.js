@@ -476,9 +476,40 @@ class KvU64 {
 }
 const KvU64Prototype = KvU64.prototype;
 
+// Host objects (Blob, File, DOMException, CryptoKey, ...) are stored as the
+// snapshot their `core.hostObjectBrand` method gives, as in Deno, and read
+// back through the deserializer registered for the snapshot's `type`
+// (`core.registerCloneableResource`). A runtime whose web platform classes
+// load lazily registers `cloneableLoader` (see `setCloneableLoader`) to load
+// the class whose deserializer is missing.
+const cloneableDeserializers = core.getCloneableDeserializers();
+let cloneableLoader = null;
+function readHostObject(snapshot) {
+  if (snapshot === null || (typeof snapshot !== "object" && typeof snapshot !== "function")) {
+    return undefined;
+  }
+  const type = ObjectPrototypeHasOwnProperty(snapshot, "type") ? snapshot.type : undefined;
+  if (typeof type !== "string") return undefined;
+  let deserialize = cloneableDeserializers[type];
+  if (deserialize === undefined && cloneableLoader !== null) {
+    cloneableLoader(type);
+    deserialize = cloneableDeserializers[type];
+  }
+  return typeof deserialize === "function" ? deserialize(snapshot) : undefined;
+}
+
+/**
+ * Sets the function a runtime loads host object classes with: `loader(type)`
+ * is called with a snapshot's `type` ("Blob", "CryptoKey", ...) when no
+ * deserializer is registered for it yet.
+ */
+function setCloneableLoader(loader) {
+  cloneableLoader = loader;
+}
+
 // Reads build `Deno.KvU64` values natively; values past the size limit are
 // stood in for by one byte more than it.
-OVERSIZED = new Uint8Array(op_kv_init(KvU64) + 1);
+OVERSIZED = new Uint8Array(op_kv_init(KvU64, readHostObject) + 1);
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
@@ -1015,4 +1046,4 @@ async function openKv(path) {
   return new Kv(rid, constructKey);
 }
 
-export { AtomicOperation, Kv, KvListIterator, KvU64, openKv };
+export { AtomicOperation, Kv, KvListIterator, KvU64, openKv, setCloneableLoader };

@@ -101,9 +101,13 @@ fn assert_same(script: &str, deno_out: &str, kvrt_out: &str) {
 }
 
 fn differential(script: &str) {
+    differential_with_args(script, &[]);
+}
+
+fn differential_with_args(script: &str, args: &[&str]) {
     let Some(deno) = deno() else { return };
-    let deno_out = run(Some(&deno), script, &[]);
-    let kvrt_out = run(None, script, &[]);
+    let deno_out = run(Some(&deno), script, args);
+    let kvrt_out = run(None, script, args);
     assert!(!deno_out.is_empty(), "{script} printed nothing");
     assert_same(script, &deno_out, &kvrt_out);
 }
@@ -111,6 +115,13 @@ fn differential(script: &str) {
 #[test]
 fn values_match_deno() {
     differential("tests/differential/values.ts");
+}
+
+/// node:v8, node:buffer, node:zlib, node:process and node:console, and the
+/// `Buffer`/`process` globals (bytes compared as hex).
+#[test]
+fn node_modules_match_deno() {
+    differential_with_args("tests/differential/node.ts", &["a", "b"]);
 }
 
 #[test]

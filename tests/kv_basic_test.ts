@@ -265,3 +265,69 @@ Deno.test("a file database persists across handles", async () => {
   c.close();
   await Deno.remove(dir, { recursive: true });
 });
+
+// Deno's own unit tests for host objects in values (tests/unit/kv_test.ts,
+// "set and get Blob value" and the next three), unchanged but for withKv.
+Deno.test("set and get Blob value", () =>
+  withKv(async (db) => {
+    const blob = new Blob(["Hello, world!"], { type: "text/plain" });
+    await db.set(["a"], blob);
+    const result = await db.get<Blob>(["a"]);
+    assert(result.value instanceof Blob);
+    assertEquals(result.value.type, "text/plain");
+    assertEquals(await result.value.text(), "Hello, world!");
+  }));
+
+Deno.test("set and get File value", () =>
+  withKv(async (db) => {
+    const file = new File(["contents"], "name.txt", {
+      type: "text/plain",
+      lastModified: 12345,
+    });
+    await db.set(["a"], file);
+    const result = await db.get<File>(["a"]);
+    assert(result.value instanceof File);
+    assertEquals(result.value.name, "name.txt");
+    assertEquals(result.value.type, "text/plain");
+    assertEquals(result.value.lastModified, 12345);
+    assertEquals(await result.value.text(), "contents");
+  }));
+
+Deno.test("set and get DOMException value", () =>
+  withKv(async (db) => {
+    const ex = new DOMException("oops", "DataCloneError");
+    await db.set(["a"], ex);
+    const result = await db.get<DOMException>(["a"]);
+    assert(result.value instanceof DOMException);
+    assertEquals(result.value.name, "DataCloneError");
+    assertEquals(result.value.message, "oops");
+  }));
+
+Deno.test("set and get CryptoKey value", () =>
+  withKv(async (db) => {
+    const key = await crypto.subtle.generateKey(
+      { name: "AES-GCM", length: 256 },
+      true,
+      ["encrypt", "decrypt"],
+    );
+    await db.set(["a"], key);
+    const result = await db.get<CryptoKey>(["a"]);
+    assert(result.value instanceof CryptoKey);
+    assertEquals(result.value.type, "secret");
+    const algorithm = result.value.algorithm as AesKeyAlgorithm;
+    assertEquals(algorithm.name, "AES-GCM");
+    assertEquals(algorithm.length, 256);
+  }));
+
+// Deno itself panics reading these back (deno_core calls the missing
+// deserializer); kvrt refuses them with an error.
+Deno.test("a stored host object of an unknown type fails to read with an error", () =>
+  withKv(async (db) => {
+    const brand = Symbol.for("Deno.core.hostObject");
+    await db.set(["a"], { [brand]: () => ({ type: "NoSuchClass", x: 1 }) });
+    await db.set(["b"], { [brand]: () => 5 });
+    for (const key of [["a"], ["b"]]) {
+      await assertRejects(() => db.get(key), Error, "host object of an unknown type");
+    }
+    await assertRejects(() => db.set(["c"], { [brand]: "ReadableStream" }), TypeError, "Unsupported object type");
+  }));

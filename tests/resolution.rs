@@ -316,3 +316,41 @@ fn jsr_packages_from_a_registry() {
     std::fs::remove_dir_all(&cache).ok();
     std::fs::remove_file(&missing).ok();
 }
+
+/// Node's built-in names: those kvrt provides resolve to them bare (as in
+/// Deno, ahead of packages); one it does not provide falls back to a
+/// package of that name in node_modules, and is refused clearly without one.
+#[test]
+fn bare_node_builtin_names() {
+    let dir = std::env::temp_dir().join(format!("kvrt-node-builtins-{}", std::process::id()));
+    let package = dir.join("node_modules/events");
+    std::fs::create_dir_all(&package).expect("temp dir");
+    std::fs::write(
+        package.join("package.json"),
+        r#"{ "name": "events", "version": "3.3.0", "type": "module", "main": "index.js" }"#,
+    )
+    .expect("package.json");
+    std::fs::write(
+        package.join("index.js"),
+        "export default \"events polyfill\";\n",
+    )
+    .expect("index.js");
+    std::fs::write(
+        dir.join("main.ts"),
+        "import events from \"events\";\nimport { Buffer } from \"buffer\";\nimport { Buffer as B } from \"node:buffer\";\nconsole.log(events, Buffer === B);\n",
+    )
+    .expect("main.ts");
+    std::fs::write(dir.join("fs.ts"), "import \"fs\";\n").expect("fs.ts");
+    let out = kvrt(&["run", "main.ts"], &dir);
+    assert_eq!(text(&out).0, "events polyfill true\n", "{:?}", text(&out));
+    let out = kvrt(&["run", "fs.ts"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out)
+            .1
+            .contains("Unsupported built-in module: node:fs"),
+        "{:?}",
+        text(&out)
+    );
+    std::fs::remove_dir_all(&dir).ok();
+}

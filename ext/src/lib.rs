@@ -22,6 +22,9 @@ pub use config::{
     AllowAll, DefaultLocation, KvConfig, KvConfigBuilder, KvLimits, KvPermissions, OpenTarget,
 };
 pub use location::{data_root, default_database_dir};
+/// node:v8's `serialize`/`deserialize` over this crate's V8 wire codec, for
+/// runtimes that provide node:v8 (the codec itself is private).
+pub use wire::{node_deserialize, node_serialize};
 
 deno_core::extension!(
     kv_ext,

@@ -23,6 +23,7 @@ import {
 } from "ext:core/ops";
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
 import * as kv from "ext:kv_ext/01_kv.js";
+import { rebrandCryptoKeys } from "ext:kvrt_runtime/crypto_key_brand.js";
 import { op_kv_deserialize, op_kv_serialize } from "ext:core/ops";
 
 /** deno_core's bootstrap data, hidden from user code once bootstrap ends. */
@@ -38,18 +39,32 @@ let internalsHidden = false;
  */
 function load(specifier) {
   if (!specifier.startsWith("ext:")) specifier = `ext:deno_web/${specifier}.js`;
-  if (!internalsHidden) return core.loadExtScript(specifier);
-  Object.defineProperty(globalThis, "__bootstrap", {
-    value: bootstrapData,
-    writable: true,
-    configurable: true,
-  });
-  try {
-    return core.loadExtScript(specifier);
-  } finally {
-    delete globalThis.__bootstrap;
+  const after = AFTER_LOAD[specifier];
+  if (after !== undefined) delete AFTER_LOAD[specifier];
+  let module;
+  if (!internalsHidden) {
+    module = core.loadExtScript(specifier);
+  } else {
+    Object.defineProperty(globalThis, "__bootstrap", {
+      value: bootstrapData,
+      writable: true,
+      configurable: true,
+    });
+    try {
+      module = core.loadExtScript(specifier);
+    } finally {
+      delete globalThis.__bootstrap;
+    }
   }
+  after?.(module);
+  return module;
 }
+
+/** Work done once, right after a lazily loaded script first loads. */
+const AFTER_LOAD = {
+  __proto__: null,
+  "ext:deno_crypto/00_crypto.js": rebrandCryptoKeys,
+};
 const consoleMod = load("01_console");
 const timers = load("02_timers");
 
@@ -95,6 +110,13 @@ internals.__telemetryUtil ??= {
   updateSpanFromClientResponse() {},
   updateSpanFromError() {},
 };
+
+// deno_crypto stamps every CryptoKey with symbols its script hands to Rust
+// when it loads: the WebIDL brand, node:crypto's `kKeyObject` (which Deno's
+// node extension puts in `internals`) and the host-object brand by which
+// structuredClone and KV store a key. Without node:crypto, kKeyObject is a
+// symbol of its own; without any, keys get no brands and are stored as {}.
+internals.kKeyObject ??= Symbol("kKeyObject");
 
 // Errors that Rust ops (deno_crypto, deno_fetch, deno_web) raise with a
 // `DOMException<Name>` class become DOMExceptions of that name, as Deno's
@@ -166,6 +188,48 @@ for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
       configurable: true,
     });
   }
+}
+
+// Host objects in KV values and structuredClone (Blob, File, DOMException,
+// CryptoKey) come back through the deserializer their class registers when
+// its script loads: load it when a value needs it first.
+const CLONEABLE_SCRIPTS = {
+  __proto__: null,
+  Blob: "09_file",
+  File: "09_file",
+  DOMException: "01_dom_exception",
+  CryptoKey: "ext:deno_crypto/00_crypto.js",
+};
+kv.setCloneableLoader((type) => {
+  const script = CLONEABLE_SCRIPTS[type];
+  if (script !== undefined) load(script);
+});
+
+// Node's `process` and `Buffer` globals, as in Deno: node:process and
+// node:buffer load on first use.
+for (const [name, specifier, exportName] of [
+  ["process", "node:process", "default"],
+  ["Buffer", "node:buffer", "Buffer"],
+]) {
+  const loadModule = core.createLazyLoader(specifier);
+  let loaded = false;
+  let value;
+  // (accessors for good, as in Deno)
+  Object.defineProperty(globalThis, name, {
+    get() {
+      if (!loaded) {
+        value = loadModule()[exportName];
+        loaded = true;
+      }
+      return value;
+    },
+    set(newValue) {
+      value = newValue;
+      loaded = true;
+    },
+    enumerable: true,
+    configurable: true,
+  });
 }
 
 // structuredClone through kv_ext's V8 wire codec, the one KV values go
@@ -390,3 +454,15 @@ Object.defineProperty(globalThis.Deno, "exitCode", {
 delete globalThis.Deno.core;
 delete globalThis.__bootstrap;
 internalsHidden = true;
+
+// For the node: modules (runtime/js/node/), which build on the runtime's
+// console, lazy loading and exit handling. (Through `internals`, not
+// imports: an import of this already linked module from a module loaded
+// later does not resolve on the QuickJS backend.)
+internals.kvrtRuntime = {
+  console,
+  exit: denoNs.exit,
+  exitCode: () => exitCode,
+  load,
+  setExitCode,
+};

@@ -2,8 +2,9 @@
 //! `deno.jsonc` found upward from the entry module (or `--config`,
 //! `--import-map`; none with `--no-config`), `npm:` and bare specifiers from
 //! a local `node_modules` (Deno's `nodeModulesDir: "manual"`), `jsr:`
-//! packages from the JSR registry, and the built-in `@std/assert` (which
-//! serves `@std/assert` in every form, so suites run offline).
+//! packages from the JSR registry, the built-in `@std/assert` (which
+//! serves `@std/assert` in every form, so suites run offline) and the
+//! `node:` modules kvrt provides (bare Node built-in names too, as in Deno).
 
 use std::path::{Path, PathBuf};
 
@@ -39,6 +40,87 @@ fn is_std_assert(specifier: &str) -> bool {
     let name = specifier.strip_prefix("jsr:").unwrap_or(specifier);
     let name = name.strip_prefix('/').unwrap_or(name);
     name == "@std/assert" || name.starts_with("@std/assert@") || name.starts_with("@std/assert/")
+}
+
+/// The `node:` modules kvrt provides (runtime/js/node/, loaded on first
+/// import by deno_core as lazily loaded ES modules).
+const NODE_MODULES: &[&str] = &["buffer", "console", "process", "v8", "zlib"];
+
+/// Node's built-in module names (`require("module").builtinModules`), which
+/// Deno resolves bare as well as with `node:`.
+const NODE_BUILTINS: &[&str] = &[
+    "assert",
+    "assert/strict",
+    "async_hooks",
+    "buffer",
+    "child_process",
+    "cluster",
+    "console",
+    "constants",
+    "crypto",
+    "dgram",
+    "diagnostics_channel",
+    "dns",
+    "dns/promises",
+    "domain",
+    "events",
+    "fs",
+    "fs/promises",
+    "http",
+    "http2",
+    "https",
+    "inspector",
+    "inspector/promises",
+    "module",
+    "net",
+    "os",
+    "path",
+    "path/posix",
+    "path/win32",
+    "perf_hooks",
+    "process",
+    "punycode",
+    "querystring",
+    "readline",
+    "readline/promises",
+    "repl",
+    "stream",
+    "stream/consumers",
+    "stream/promises",
+    "stream/web",
+    "string_decoder",
+    "sys",
+    "timers",
+    "timers/promises",
+    "tls",
+    "trace_events",
+    "tty",
+    "url",
+    "util",
+    "util/types",
+    "v8",
+    "vm",
+    "wasi",
+    "worker_threads",
+    "zlib",
+];
+
+/// Resolves `node:<name>`: a module kvrt provides, else Deno's error for
+/// an unknown name, or a clear one for a Node module kvrt lacks.
+fn resolve_node(url: ModuleSpecifier) -> Result<ModuleSpecifier, JsErrorBox> {
+    let name = url.path();
+    if NODE_MODULES.contains(&name) {
+        return Ok(url);
+    }
+    if NODE_BUILTINS.contains(&name) || ["sqlite", "test", "sea"].contains(&name) {
+        return Err(JsErrorBox::type_error(format!(
+            "Unsupported built-in module: {url} (kvrt provides node:{})",
+            NODE_MODULES.join(", node:")
+        )));
+    }
+    Err(JsErrorBox::type_error(format!(
+        "No such built-in module: {url}"
+    )))
 }
 
 /// True for specifiers that are neither URLs nor paths.
@@ -104,6 +186,7 @@ impl Resolver {
             None => deno_core::resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?,
         };
         match url.scheme() {
+            "node" => resolve_node(url),
             "jsr" if is_std_assert(url.as_str()) => std_assert_url(),
             "jsr" => {
                 let text = url.as_str().replacen("jsr:/", "jsr:", 1);
@@ -127,10 +210,26 @@ impl Resolver {
         if is_std_assert(specifier) {
             return std_assert_url();
         }
+        // Node's built-in names win over packages, as in Deno; one kvrt
+        // does not provide falls back to a package of that name (a
+        // polyfill in node_modules) before it is refused.
+        let builtin = NODE_BUILTINS
+            .contains(&specifier)
+            .then(|| Url::parse(&format!("node:{specifier}")))
+            .transpose()
+            .map_err(JsErrorBox::from_err)?;
+        if let Some(url) = &builtin {
+            if NODE_MODULES.contains(&specifier) {
+                return Ok(url.clone());
+            }
+        }
         if let Ok(reference) = NpmPackageReqReference::from_str(&format!("npm:{specifier}")) {
             if let Some(url) = resolve_npm(&reference, referrer)? {
                 return Ok(url);
             }
+        }
+        if let Some(url) = builtin {
+            return resolve_node(url);
         }
         let from = if self.import_map.is_some() {
             format!(" and not in import map from \"{referrer}\"")
@@ -206,6 +305,28 @@ mod tests {
     #[test]
     fn std_assert_url_parses() {
         assert!(Url::parse(STD_ASSERT_URL).is_ok());
+    }
+
+    #[test]
+    fn node_specifiers() {
+        let resolver = Resolver::default();
+        let referrer = "file:///main.ts";
+        assert_eq!(
+            resolver.resolve("node:zlib", referrer).unwrap().as_str(),
+            "node:zlib"
+        );
+        assert_eq!(
+            resolver.resolve("buffer", referrer).unwrap().as_str(),
+            "node:buffer"
+        );
+        let err = resolver.resolve("node:nope", referrer).unwrap_err();
+        assert_eq!(err.to_string(), "No such built-in module: node:nope");
+        let err = resolver.resolve("node:fs", referrer).unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("Unsupported built-in module: node:fs"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -35,9 +35,30 @@ deno_core::extension!(
     crate::test::ops::op_kvrt_test_step_wait,
     crate::test::ops::op_kvrt_test_step_result,
     crate::test::ops::op_kvrt_test_output,
+    ops::memory::op_node_memory_usage,
+    ops::memory::op_node_rss,
+    ops::v8::op_node_v8_serialize,
+    ops::v8::op_node_v8_deserialize,
+    ops::zlib::op_node_zlib_deflate,
+    ops::zlib::op_node_zlib_inflate,
+    ops::zlib::op_node_brotli_compress,
+    ops::zlib::op_node_brotli_decompress,
+    ops::zlib::op_node_zlib_crc32,
   ],
   esm_entry_point = "ext:kvrt_runtime/bootstrap.js",
-  esm = [dir "js", "test_runner.js", "bootstrap.js"],
+  esm = [dir "js", "test_runner.js", "crypto_key_brand.js", "bootstrap.js"],
+  // The node: modules kvrt provides, evaluated when first imported (or, for
+  // node:buffer and node:process, when the `Buffer`/`process` globals are
+  // first read); runtime/src/resolver.rs resolves node: specifiers.
+  lazy_loaded_esm = [
+    dir "js",
+    "node/errors.js",
+    "node:buffer" = "node/buffer.js",
+    "node:console" = "node/console.js",
+    "node:process" = "node/process.js",
+    "node:v8" = "node/v8.js",
+    "node:zlib" = "node/zlib.js",
+  ],
   options = { args: Vec<String>, main_module: String },
   state = |state, options| {
     state.put(ops::process::ScriptArgs(options.args));

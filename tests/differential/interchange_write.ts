@@ -11,6 +11,11 @@ const entries: [Deno.KvKey, unknown][] = [
   [["bytes"], new Uint8Array([1, 2, 3])], [["u16"], new Uint16Array([1, 65535])],
   [["u64"], new Deno.KvU64(18446744073709551615n)], [["cyclic"], cyclic], [["undef"], undefined],
   [["err"], new TypeError("typed")], [[new Uint8Array([7]), 1n, -2, true], "mixed key"],
+  // host objects, stored as the snapshot their class gives of itself
+  [["domex"], new DOMException("oops", "DataCloneError")],
+  [["hmac"], await crypto.subtle.importKey("raw", new Uint8Array([1, 2, 3]), { name: "HMAC", hash: "SHA-256" }, true, ["sign", "verify"])],
+  [["aes"], await crypto.subtle.importKey("raw", new Uint8Array(16), "AES-GCM", false, ["encrypt"])],
+  [["frozen"], Object.freeze([1, 2])],
 ];
 for (const [key, value] of entries) await kv.set(key, value);
 await kv.set(["expiring"], "later", { expireIn: 3_600_000 });

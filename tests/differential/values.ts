@@ -32,4 +32,49 @@ for (const bad of [() => 1, Symbol("s"), new WeakMap(), { f() {} }]) {
   }
 }
 console.log((await kv.get(["bad"])).versionstamp);
+
+// Host objects: Deno's KV unit tests "set and get Blob value" and friends,
+// and structuredClone of the same values. (A Blob's bytes stay in the
+// process's blob store: only the reference is stored, as in Deno.)
+const aes = await crypto.subtle.generateKey({ name: "AES-GCM", length: 256 }, true, ["encrypt", "decrypt"]);
+const hmacKey = await crypto.subtle.importKey("raw", new Uint8Array([1, 2, 3]), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
+const hosts: Record<string, unknown> = {
+  blob: new Blob(["Hello, world!"], { type: "text/plain" }),
+  emptyBlob: new Blob([]),
+  file: new File(["contents"], "name.txt", { type: "text/plain", lastModified: 12345 }),
+  domException: new DOMException("oops", "DataCloneError"),
+  domExceptionDefault: new DOMException("plain"),
+  aes,
+  hmac: hmacKey,
+  nested: { blobs: [new Blob(["a"]), new Blob(["b"])], key: aes },
+};
+async function describe(v: unknown): Promise<string> {
+  if (v instanceof File) return `File ${v.name} ${v.type} ${v.size} ${v.lastModified} ${await v.text()}`;
+  if (v instanceof Blob) return `Blob ${JSON.stringify(v.type)} ${v.size} ${await v.text()}`;
+  if (v instanceof DOMException) return `DOMException ${v.name} ${v.message} ${v.code}`;
+  if (v instanceof CryptoKey) return `CryptoKey ${Deno.inspect([v.type, v.extractable, v.algorithm, v.usages])}`;
+  if (v && typeof v === "object") {
+    const parts = [];
+    for (const [k, x] of Object.entries(v)) parts.push(`${k}: ${Array.isArray(x) ? (await Promise.all(x.map(describe))).join(", ") : await describe(x)}`);
+    return `{ ${parts.join("; ")} }`;
+  }
+  return Deno.inspect(v);
+}
+for (const [name, value] of Object.entries(hosts)) {
+  await kv.set(["host", name], value);
+  const stored = (await kv.get(["host", name])).value;
+  console.log("kv", name, await describe(stored));
+  console.log("structuredClone", name, await describe(structuredClone(value)));
+}
+const readKey = (await kv.get<CryptoKey>(["host", "aes"])).value!;
+const iv = new Uint8Array(12);
+const sealed = await crypto.subtle.encrypt({ name: "AES-GCM", iv }, aes, new TextEncoder().encode("secret"));
+console.log("key read back decrypts", new TextDecoder().decode(await crypto.subtle.decrypt({ name: "AES-GCM", iv }, readKey, sealed)));
+for (const bad of [{ [Symbol.for("Deno.core.hostObject")]: "ReadableStream" }]) {
+  try {
+    await kv.set(["bad"], bad);
+  } catch (e) {
+    console.log("host brand not a function:", (e as Error).constructor.name, (e as Error).message);
+  }
+}
 kv.close();

@@ -250,7 +250,10 @@ export function runChecks(codec, vectors, { fuzzIterations = 3000, log = (line) 
       fail(vec.name, `bytes ${diffAt(vec.hex, ours)}`);
     }
     const decoded = roundTrip(vec.name, value, bytes);
-    if (vec.known_mismatch === undefined && decoded !== undefined) {
+    // (V8 reads frozen, sealed and non-extensible arrays back as ordinary
+    // ones, which it then writes densely)
+    const refrozen = Array.isArray(value) && !Object.isExtensible(value);
+    if (vec.known_mismatch === undefined && decoded !== undefined && !refrozen) {
       const again = hex(serializeValue(decoded));
       if (again !== vec.hex) fail(vec.name, `re-serialized decoded value differs: ${again}`);
     }
@@ -309,7 +312,12 @@ export function runChecks(codec, vectors, { fuzzIterations = 3000, log = (line) 
       ["bad regexp flags", "ff1052220161 40"],
       ["invalid regexp", "ff1052220128 00"],
       ["bad error tag", "ff1072 7a"],
-      ["host object", "ff105c00"],
+      ["host object without a snapshot", "ff105c00"],
+      ["host object of an unknown type", "ff105cffffffff0f 6f2204 74797065 2204 4e6f7065 7b01"],
+      ["host object snapshot without a type", "ff105cffffffff0f 6f7b00"],
+      ["host object snapshot not an object", "ff105cffffffff0f 4902"],
+      ["host object snapshot referring to itself", "ff105cffffffff0f 6f2204 74797065 5e00 7b01"],
+      ["host object truncated marker", "ff105cffff"],
       ["shared array buffer", "ff107500"],
       ["key is an object", "ff106f6f7b00 49007b01"],
       ["huge dense array", "ff1041ffffffff0f"],

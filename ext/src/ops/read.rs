@@ -106,8 +106,9 @@ fn to_read_range(arg: RangeArg, limits: &KvLimits) -> Result<(ReadRange, bool), 
 /// Synchronous: served from the reader connection, which in WAL mode never
 /// waits for the writer, so a thread hop would only add latency. It never
 /// waits for a lock either: when another connection holds one it returns
-/// `null` at once.
-#[op2]
+/// `null` at once. Reentrant: reading host objects (a stored Blob or
+/// CryptoKey) runs their deserializers, which call ops.
+#[op2(reentrant)]
 pub fn op_kv_snapshot_read<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,

@@ -1,6 +1,9 @@
 //! Values across the op boundary: the V8 wire codec (`v_encoding` 1) and the
 //! JavaScript form of stored entries.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use deno_core::{op2, v8, OpState};
 use kv_engine::{Entry, KvValue};
 
@@ -12,18 +15,20 @@ use crate::wire::{self, Reader, WireError};
 /// The `Deno.KvU64` class, registered by the shim at load time.
 pub struct KvU64Class(pub v8::Global<v8::Function>);
 
-/// Registers the `Deno.KvU64` class and captures the codec's builtins, before
-/// user code runs. Returns the largest value size, which the shim needs to
-/// stand in for values too large to serialize.
+/// Registers the `Deno.KvU64` class and the shim's reader of host object
+/// snapshots, and captures the codec's builtins, before user code runs.
+/// Returns the largest value size, which the shim needs to stand in for
+/// values too large to serialize.
 #[op2(fast)]
 #[number]
 pub fn op_kv_init(
     scope: &mut v8::PinScope<'_, '_>,
     state: &mut OpState,
     u64_class: v8::Local<v8::Function>,
+    host_object_reader: v8::Local<v8::Function>,
 ) -> u64 {
     state.put(KvU64Class(v8::Global::new(scope, u64_class)));
-    if let Err(err) = wire::init(scope) {
+    if let Err(err) = wire::set_host_object_reader(scope, host_object_reader) {
         err.throw(scope);
     }
     state.borrow::<KvLimits>().max_value_size_bytes as u64
@@ -45,13 +50,16 @@ pub fn uint8_array<'s>(
 /// as the bytes would exceed the largest value or queue payload Deno KV
 /// stores (the caller reports it where Deno does), so an oversized value
 /// costs neither the time nor the memory of writing it all.
-#[op2]
+///
+/// Reentrant: host objects' brand methods run JavaScript that calls ops
+/// (a Blob's clones its parts), so the op state is not held meanwhile.
+#[op2(reentrant)]
 pub fn op_kv_serialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
-    state: &OpState,
+    state: Rc<RefCell<OpState>>,
     value: v8::Local<'s, v8::Value>,
 ) -> v8::Local<'s, v8::Value> {
-    let limit = state.borrow::<KvLimits>().max_value_size_bytes;
+    let limit = state.borrow().borrow::<KvLimits>().max_value_size_bytes;
     let result = wire::serialize(scope, value, limit).map(|bytes| uint8_array(scope, bytes));
     match result {
         Ok(Some(array)) => array,
@@ -65,7 +73,8 @@ pub fn op_kv_serialize<'s>(
 }
 
 /// Deserializes V8 wire bytes; throws an `Error` for malformed input.
-#[op2]
+/// Reentrant: host objects' deserializers run JavaScript that calls ops.
+#[op2(reentrant)]
 pub fn op_kv_deserialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     #[buffer] bytes: &[u8],

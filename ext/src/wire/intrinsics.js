@@ -186,7 +186,10 @@
     objToString,
     isView: ArrayBuffer.isView,
     isArray: Array.isArray,
+    isExtensible: Object.isExtensible,
     brandToken: {},
+    // deno_core's `core.hostObjectBrand`: what makes an object a host object.
+    hostObjectBrand: Symbol.for("Deno.core.hostObject"),
     describe,
 
     // Map entries as [k0, v0, k1, v1, ...] / Set values, snapshotted first:

@@ -1,6 +1,7 @@
 //! Builtins the codec needs beyond the engine API, captured once per realm
 //! from `intrinsics.js` and kept in a slot of the context.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::rc::Rc;
 
@@ -84,9 +85,15 @@ pub(super) struct Intrinsics {
     pub(super) global_hash: i32,
     pub(super) object_object_tag: v8::Global<v8::Value>,
     pub(super) brand_token: v8::Global<v8::Value>,
+    /// `Symbol.for("Deno.core.hostObject")`.
+    pub(super) host_object_brand: v8::Global<v8::Value>,
+    /// Turns a host object's snapshot back into the object (`undefined` for
+    /// an unknown type); set by the shim, see [`set_host_object_reader`].
+    pub(super) host_object_reader: RefCell<Option<v8::Global<v8::Function>>>,
     pub(super) obj_to_string: v8::Global<v8::Function>,
     pub(super) is_view: v8::Global<v8::Function>,
     pub(super) is_array: v8::Global<v8::Function>,
+    pub(super) is_extensible: v8::Global<v8::Function>,
     pub(super) describe: v8::Global<v8::Function>,
     pub(super) map_entries: v8::Global<v8::Function>,
     pub(super) set_values: v8::Global<v8::Function>,
@@ -230,6 +237,7 @@ impl Intrinsics {
             .map_err(|_| unavailable())?;
         let object_object_tag = field(scope, o, "objectObjectTag")?;
         let brand_token = field(scope, o, "brandToken")?;
+        let host_object_brand = field(scope, o, "hostObjectBrand")?;
         Ok(Intrinsics {
             kinds,
             by_hash,
@@ -237,9 +245,12 @@ impl Intrinsics {
             global_object: v8::Global::new(scope, global),
             object_object_tag: v8::Global::new(scope, object_object_tag),
             brand_token: v8::Global::new(scope, brand_token),
+            host_object_brand: v8::Global::new(scope, host_object_brand),
+            host_object_reader: RefCell::new(None),
             obj_to_string: f("objToString")?,
             is_view: f("isView")?,
             is_array: f("isArray")?,
+            is_extensible: f("isExtensible")?,
             describe: f("describe")?,
             map_entries: f("mapEntries")?,
             set_values: f("setValues")?,
@@ -305,7 +316,14 @@ pub(super) fn get(scope: &mut v8::PinScope<'_, '_>) -> Result<Rc<Intrinsics>, Wi
 }
 
 /// Captures the current realm's intrinsics now, before user code runs (they
-/// are otherwise captured on first use).
-pub(crate) fn init(scope: &mut v8::PinScope<'_, '_>) -> Result<(), WireError> {
-    get(scope).map(|_| ())
+/// are otherwise captured on first use), and sets the function that turns a
+/// Deno host object's snapshot back into the object: `reader(snapshot)` returns it, or `undefined` when no deserializer
+/// knows the snapshot's `type`.
+pub(crate) fn set_host_object_reader(
+    scope: &mut v8::PinScope<'_, '_>,
+    reader: v8::Local<v8::Function>,
+) -> Result<(), WireError> {
+    let intrinsics = get(scope)?;
+    *intrinsics.host_object_reader.borrow_mut() = Some(v8::Global::new(scope, reader));
+    Ok(())
 }

@@ -8,20 +8,58 @@
 //! kinds are invisible, with the same rules as the original JavaScript codec);
 //! reads formats 13 to 16.
 //!
+//! Host objects (`\`) come in two dialects, see [`HostObjects`]: Deno's
+//! (KV values, `structuredClone`) and node:v8's.
+//!
 //! Only the engine API shared by V8 and the QuickJS facade is used. What that
 //! API cannot see (brand checks, regexp flags, resizable buffers, strings with
 //! lone surrogates) goes through [`intrinsics`], builtins captured once per
 //! realm.
 
 mod intrinsics;
+mod node;
 mod read;
 mod write;
 
 use deno_core::v8;
 
-pub(crate) use intrinsics::init;
+pub(crate) use intrinsics::set_host_object_reader;
+pub use node::{node_deserialize, node_serialize};
 pub(crate) use read::{deserialize, Reader};
 pub(crate) use write::serialize;
+
+/// How host objects (tag `\`) are written and read.
+#[derive(Clone, Copy)]
+pub(crate) enum HostObjects<'s> {
+    /// Deno's: an object (or error) with a `Symbol.for("Deno.core.hostObject")`
+    /// method is written as `\`, varint 0xFFFFFFFF, then the value that
+    /// method returns (a snapshot such as `{ type: "Blob", ... }`); reading
+    /// hands the snapshot to the deserializer registered for its `type`
+    /// (`core.registerCloneableResource`). Format 16.
+    Deno,
+    /// node:v8's `DefaultSerializer`: every ArrayBufferView is written as
+    /// `\`, its type index, byte length and bytes (Node's layout), and
+    /// brands mean nothing. `buffer` is node:buffer's `Buffer` (type index
+    /// 10). Deno relabels the header as format 15 (the bytes after it are
+    /// the same below 4 GiB).
+    Node {
+        buffer: Option<v8::Local<'s, v8::Function>>,
+        /// When reading: the ArrayBuffer the input bytes are in and their
+        /// offset in it. Views read then share it (when aligned), as
+        /// node:v8's `DefaultDeserializer` makes them.
+        source: Option<(v8::Local<'s, v8::ArrayBuffer>, usize)>,
+    },
+}
+
+impl HostObjects<'_> {
+    /// The format version in the header.
+    fn header_version(&self) -> u32 {
+        match self {
+            HostObjects::Deno => FORMAT_VERSION,
+            HostObjects::Node { .. } => NODE_FORMAT_VERSION,
+        }
+    }
+}
 
 /// The error for a JavaScript exception already pending in the scope.
 fn thrown() -> WireError {
@@ -42,6 +80,8 @@ fn call<'s>(
 
 /// The format version written.
 const FORMAT_VERSION: u32 = 16;
+/// The format version node:v8's `serialize` labels its output with.
+const NODE_FORMAT_VERSION: u32 = 15;
 /// The oldest format version read.
 const MIN_READ_VERSION: u32 = 13;
 /// How deeply values may nest (objects in arrays in maps...) when written:

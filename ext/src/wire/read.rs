@@ -5,7 +5,9 @@ use std::rc::Rc;
 use deno_core::v8;
 
 use super::intrinsics::{self, Intrinsics};
-use super::{call, thrown, WireError, FORMAT_VERSION, MAX_READ_DEPTH, MIN_READ_VERSION};
+use super::{
+    call, thrown, HostObjects, WireError, FORMAT_VERSION, MAX_READ_DEPTH, MIN_READ_VERSION,
+};
 
 type Result<T> = std::result::Result<T, WireError>;
 
@@ -15,8 +17,9 @@ fn fail<T>(what: impl Into<String>) -> Result<T> {
 }
 
 /// Deserializes V8 ValueSerializer bytes (format versions 13 to 16) as written
-/// by Deno KV for `v_encoding` 1. Malformed, truncated or unsupported input
-/// (host objects, transferred or shared buffers, trailing bytes) gives
+/// by Deno KV for `v_encoding` 1, Deno's host objects (`Blob`, `CryptoKey`,
+/// ...) included. Malformed, truncated or unsupported input (host objects of
+/// unknown types, transferred or shared buffers, trailing bytes) gives
 /// [`WireError::Malformed`].
 pub(crate) fn deserialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
@@ -45,6 +48,16 @@ impl Reader {
         scope: &mut v8::PinScope<'s, '_>,
         bytes: &[u8],
     ) -> Result<v8::Local<'s, v8::Value>> {
+        self.read_with(scope, bytes, HostObjects::Deno)
+    }
+
+    /// Deserializes one value with host objects in the given dialect.
+    pub(super) fn read_with<'s>(
+        &self,
+        scope: &mut v8::PinScope<'s, '_>,
+        bytes: &[u8],
+        host: HostObjects<'s>,
+    ) -> Result<v8::Local<'s, v8::Value>> {
         v8::tc_scope!(let scope, scope);
         let mut decoder = Decoder {
             intrinsics: &self.intrinsics,
@@ -54,6 +67,7 @@ impl Reader {
             objects: Vec::new(),
             depth: 0,
             stack_base: super::stack_position(),
+            host,
         };
         match decoder.top(scope) {
             Err(WireError::Exception) if scope.has_caught() || scope.has_terminated() => {
@@ -107,6 +121,8 @@ struct Decoder<'a, 'b, 's> {
     depth: u32,
     /// The native stack position where reading started.
     stack_base: usize,
+    /// The dialect of host objects.
+    host: HostObjects<'s>,
 }
 
 impl<'b, 's> Decoder<'_, 'b, 's> {
@@ -284,6 +300,7 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
             b's' => self.string_object(scope),
             b'R' => self.regexp(scope),
             b'r' => self.error(scope),
+            b'\\' => self.host_object(scope),
             _ => self.scalar(scope, tag),
         }
     }
@@ -740,6 +757,94 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
         };
         self.push(view);
         Ok(view)
+    }
+
+    /// A host object (`\`), which takes an id before its contents are read.
+    fn host_object(&mut self, scope: &mut v8::PinScope<'s, '_>) -> Result<Read<'s>> {
+        let id = self.reserve();
+        let object = match self.host {
+            HostObjects::Deno => self.deno_host_object(scope)?,
+            HostObjects::Node { buffer, source } => self.node_view(scope, buffer, source)?,
+        };
+        self.fill(id, object);
+        Ok((object, None))
+    }
+
+    /// varint 0xFFFFFFFF, then a snapshot that the deserializer registered
+    /// for its `type` turns back into the object.
+    fn deno_host_object(
+        &mut self,
+        scope: &mut v8::PinScope<'s, '_>,
+    ) -> Result<v8::Local<'s, v8::Value>> {
+        if self.varint()? != u32::MAX {
+            return fail("host object without a snapshot");
+        }
+        let snapshot = self.value(scope)?;
+        let reader = self.intrinsics.host_object_reader.borrow().clone();
+        let Some(reader) = reader else {
+            return fail("host objects are not supported here");
+        };
+        let undefined = v8::undefined(scope).into();
+        let object = call(scope, &reader, undefined, &[snapshot])?;
+        if !object.is_object() {
+            return fail("host object of an unknown type");
+        }
+        Ok(object)
+    }
+
+    /// Node's layout: type index, byte length, bytes. The view is on the
+    /// input's own buffer when `source` gives it and the bytes are aligned
+    /// for the view's elements, else on a copy.
+    fn node_view(
+        &mut self,
+        scope: &mut v8::PinScope<'s, '_>,
+        buffer_class: Option<v8::Local<'s, v8::Function>>,
+        source: Option<(v8::Local<'s, v8::ArrayBuffer>, usize)>,
+    ) -> Result<v8::Local<'s, v8::Value>> {
+        let index = self.varint()?;
+        let byte_length = self.length()?;
+        let start = self.pos;
+        let bytes = self.bytes(byte_length);
+        let (ctor, size) = if index == super::node::BUFFER_INDEX {
+            match buffer_class {
+                Some(class) => (class, 1),
+                None => return fail("Buffer is not available"),
+            }
+        } else {
+            let tag = super::node::view_tag(index);
+            let found = tag.and_then(|tag| {
+                self.intrinsics
+                    .view_ctors
+                    .iter()
+                    .find(|(t, _, _)| *t == tag)
+            });
+            let Some((tag, ctor, size)) = found else {
+                return fail("unknown host object type");
+            };
+            let size = if *tag == DATA_VIEW_TAG {
+                1
+            } else {
+                (*size).max(1)
+            };
+            (v8::Local::new(scope, ctor), size)
+        };
+        if byte_length % size as usize != 0 {
+            return fail("misaligned view");
+        }
+        let (ab, offset) = match source {
+            Some((ab, base)) if (base + start).is_multiple_of(size as usize) => (ab, base + start),
+            _ => {
+                let store =
+                    v8::ArrayBuffer::new_backing_store_from_vec(bytes.to_vec()).make_shared();
+                (v8::ArrayBuffer::with_backing_store(scope, &store), 0)
+            }
+        };
+        let offset = v8::Number::new(scope, offset as f64).into();
+        let length = v8::Number::new(scope, (byte_length / size as usize) as f64).into();
+        Ok(ctor
+            .new_instance(scope, &[ab.into(), offset, length])
+            .ok_or_else(thrown)?
+            .into())
     }
 
     fn regexp(&mut self, scope: &mut v8::PinScope<'s, '_>) -> Result<Read<'s>> {

@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use deno_core::v8;
 
 use super::intrinsics::{self, Intrinsics, Kind, ProtoKind};
-use super::{call, thrown, ErrorClass, WireError, FORMAT_VERSION, MAX_DEPTH};
+use super::{call, thrown, ErrorClass, HostObjects, WireError, MAX_DEPTH};
 
 type Result<T> = std::result::Result<T, WireError>;
 
@@ -22,6 +22,17 @@ pub(crate) fn serialize<'s>(
     value: v8::Local<'s, v8::Value>,
     limit: usize,
 ) -> Result<Vec<u8>> {
+    serialize_with(scope, value, limit, HostObjects::Deno)
+}
+
+/// Serializes `value` like [`serialize`], with host objects in the given
+/// dialect.
+pub(super) fn serialize_with<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    value: v8::Local<'s, v8::Value>,
+    limit: usize,
+    host: HostObjects<'s>,
+) -> Result<Vec<u8>> {
     let intrinsics = intrinsics::get(scope)?;
     v8::tc_scope!(let scope, scope);
     let mut writer = Writer {
@@ -34,9 +45,10 @@ pub(crate) fn serialize<'s>(
         stack_base: super::stack_position(),
         text: Vec::new(),
         limit,
+        host,
     };
     writer.buf.push(0xff);
-    writer.varint(FORMAT_VERSION);
+    writer.varint(host.header_version());
     match writer.value(scope, value) {
         Ok(()) => Ok(writer.buf),
         Err(WireError::Exception) => {
@@ -132,6 +144,8 @@ struct Writer<'a, 's> {
     /// exceed this many bytes: an oversized value is refused while it is
     /// written, with bounded memory.
     limit: usize,
+    /// The dialect of host objects.
+    host: HostObjects<'s>,
 }
 
 impl<'s> Writer<'_, 's> {
@@ -297,8 +311,19 @@ impl<'s> Writer<'_, 's> {
         hash: i32,
     ) -> Result<()> {
         let (kind, inner) = self.classify(scope, object)?;
+        if let (Kind::View, HostObjects::Node { buffer, .. }) = (kind, self.host) {
+            self.assign_id(hash, object);
+            return self.node_view(scope, object, buffer);
+        }
         if kind != Kind::View {
             self.assign_id(hash, object); // (a view's buffer takes the id before the view)
+        }
+        if matches!(kind, Kind::Plain | Kind::Error) && matches!(self.host, HostObjects::Deno) {
+            if let Some(snapshot) = self.host_snapshot(scope, object)? {
+                self.buf.push(b'\\');
+                self.varint(u32::MAX);
+                return self.value(scope, snapshot);
+            }
         }
         match kind {
             Kind::Array => self.array(scope, object),
@@ -308,6 +333,74 @@ impl<'s> Writer<'_, 's> {
             Kind::Error => self.error(scope, object),
             _ => self.leaf_receiver(scope, object, kind, inner),
         }
+    }
+
+    /// The snapshot a Deno host object gives of itself (what its
+    /// `Symbol.for("Deno.core.hostObject")` method returns), or `None` when
+    /// `object` has no such brand (V8 asks for ordinary objects and errors,
+    /// looking up the prototype chain). A brand that is not a function is
+    /// refused as deno_core does.
+    fn host_snapshot(
+        &self,
+        scope: &mut v8::PinScope<'s, '_>,
+        object: v8::Local<'s, v8::Object>,
+    ) -> Result<Option<v8::Local<'s, v8::Value>>> {
+        let brand = v8::Local::new(scope, &self.intrinsics.host_object_brand);
+        if !object.has(scope, brand).ok_or_else(thrown)? {
+            return Ok(None);
+        }
+        let method = object.get(scope, brand).ok_or_else(thrown)?;
+        let Ok(method) = v8::Local::<v8::Function>::try_from(method) else {
+            return Err(WireError::Refused {
+                class: ErrorClass::TypeError,
+                message: "Unsupported object type".into(),
+            });
+        };
+        Ok(Some(
+            method.call(scope, object.into(), &[]).ok_or_else(thrown)?,
+        ))
+    }
+
+    /// node:v8's layout of an ArrayBufferView: `\` type-index byte-length
+    /// bytes (index 10 for node:buffer's `Buffer`, as `DefaultSerializer`
+    /// decides it: by the view's `constructor`).
+    fn node_view(
+        &mut self,
+        scope: &mut v8::PinScope<'s, '_>,
+        view: v8::Local<'s, v8::Object>,
+        buffer_class: Option<v8::Local<'s, v8::Function>>,
+    ) -> Result<()> {
+        let undefined = v8::undefined(scope).into();
+        let info = call(scope, &self.intrinsics.view_info, undefined, &[view.into()])?;
+        let info = v8::Local::<v8::Array>::try_from(info).map_err(|_| thrown())?;
+        let tag = info.get_index(scope, 1).ok_or_else(thrown)?;
+        let tag = tag.number_value(scope).ok_or_else(thrown)? as u32;
+        let mut index = super::node::view_index(tag);
+        if let Some(class) = buffer_class {
+            let key = v8::String::new(scope, "constructor").ok_or_else(thrown)?;
+            let constructor = view.get(scope, key.into()).ok_or_else(thrown)?;
+            if constructor.strict_equals(class.into()) {
+                index = Some(super::node::BUFFER_INDEX);
+            }
+        }
+        let Some(index) = index else {
+            return Err(WireError::Refused {
+                class: ErrorClass::Error,
+                message: "Unserializable host object".into(),
+            });
+        };
+        let view: v8::Local<v8::Value> = view.into();
+        let view = v8::Local::<v8::ArrayBufferView>::try_from(view).map_err(|_| thrown())?;
+        let length = view.byte_length();
+        self.reserve(length.saturating_add(11))?;
+        let mut bytes = vec![0u8; length];
+        let copied = view.copy_contents(&mut bytes);
+        bytes.truncate(copied);
+        self.buf.push(b'\\');
+        self.varint(index);
+        self.varint(bytes.len() as u32);
+        self.buf.extend_from_slice(&bytes);
+        Ok(())
     }
 
     /// Whether the predicate `f` holds for `object`.
@@ -565,7 +658,8 @@ impl<'s> Writer<'_, 's> {
         Ok(count)
     }
 
-    /// V8 writes packed arrays densely (`A`) and holey ones sparsely (`a`).
+    /// V8 writes packed arrays densely (`A`) and holey or frozen/sealed
+    /// ones sparsely (`a`).
     /// The elements kind is history, not content; this follows an array built
     /// in index order (push, literals of computed values): V8 >= 15 keeps
     /// undefined in (holey) double elements, so an undefined met while every
@@ -638,7 +732,10 @@ impl<'s> Writer<'_, 's> {
             }
         }
         let keys = self.keys(scope, a)?;
-        let mut sparse = keys.length() < length;
+        // Frozen, sealed and non-extensible arrays have elements kinds V8
+        // does not count as fast: written sparsely whatever they hold.
+        let mut sparse =
+            keys.length() < length || !self.is(scope, &self.intrinsics.is_extensible, a)?;
         let mut only_numbers = true;
         let mut any_double = false;
         let mut elements = Vec::new();
@@ -711,6 +808,11 @@ impl<'s> Writer<'_, 's> {
         let Some(brand) = &entry.brand else {
             return Ok((entry.kind, None));
         };
+        // An error whose prototype has its own toStringTag (DOMException)
+        // fails the tag-based check but is an error all the same.
+        if entry.kind == Kind::Error && object.is_native_error() {
+            return Ok((Kind::Error, None));
+        }
         let brand = v8::Local::new(scope, brand);
         let token = v8::Local::new(scope, &self.intrinsics.brand_token);
         v8::tc_scope!(let scope, scope);
