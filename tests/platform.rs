@@ -165,7 +165,7 @@ fn run(deno: bool, script: &str, args: &[&str]) -> Output {
         c
     } else {
         let mut c = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-        c.args(["run", script]);
+        c.args(["run", "-A", script]);
         c
     };
     command

@@ -6,20 +6,14 @@ import { core, internals } from "ext:core/mod.js";
 import {
   op_kvrt_args,
   op_kvrt_build_target,
-  op_kvrt_cwd,
   op_kvrt_env_delete,
   op_kvrt_env_get,
   op_kvrt_env_set,
   op_kvrt_env_to_object,
   op_kvrt_exit,
-  op_kvrt_make_temp_dir,
-  op_kvrt_make_temp_file,
   op_kvrt_process_info,
-  op_kvrt_read_text_file,
-  op_kvrt_remove,
   op_kvrt_set_exit_code,
   op_kvrt_test_output,
-  op_kvrt_write_text_file,
 } from "ext:core/ops";
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
 import * as kv from "ext:kv_ext/01_kv.js";
@@ -50,6 +44,7 @@ function load(specifier) {
     delete globalThis.__bootstrap;
   }
 }
+testRunner.init(() => load("ext:kvrt_runtime/permissions.js"));
 const consoleMod = load("01_console");
 const timers = load("02_timers");
 
@@ -280,27 +275,14 @@ for (
   core.registerErrorClass(name, errors[name]);
 }
 
-/** Wraps a synchronous op in a promise-returning function (errors reject). */
-const asyncOf = (fn) => (...args) => {
-  try {
-    return Promise.resolve(fn(...args));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-};
-const pathOf = (path) => (path instanceof URL ? decodeURIComponent(path.pathname) : String(path));
-const tempArgs = (options = {}) => [options.dir ?? null, options.prefix ?? null, options.suffix ?? null];
-const makeTempFileSync = (options) => op_kvrt_make_temp_file(...tempArgs(options));
-const makeTempDirSync = (options) => op_kvrt_make_temp_dir(...tempArgs(options));
-const removeSync = (path, options = {}) => op_kvrt_remove(pathOf(path), !!options.recursive);
-const readTextFileSync = (path) => op_kvrt_read_text_file(pathOf(path));
-const writeTextFileSync = (path, data, options = {}) =>
-  op_kvrt_write_text_file(pathOf(path), String(data), !!options.append);
-
 const env = {
   get: (key) => op_kvrt_env_get(String(key)) ?? undefined,
-  set: (key, value) => op_kvrt_env_set(String(key), String(value)),
-  delete: (key) => op_kvrt_env_delete(String(key)),
+  set: (key, value) => {
+    op_kvrt_env_set(String(key), String(value));
+  },
+  delete: (key) => {
+    op_kvrt_env_delete(String(key));
+  },
   has: (key) => op_kvrt_env_get(String(key)) !== null,
   toObject: () => op_kvrt_env_to_object(),
 };
@@ -356,17 +338,6 @@ const denoNs = {
     if (handler !== null) handler(code | 0);
     op_kvrt_exit(code | 0);
   },
-  cwd: () => op_kvrt_cwd(),
-  makeTempFileSync,
-  makeTempFile: asyncOf(makeTempFileSync),
-  makeTempDirSync,
-  makeTempDir: asyncOf(makeTempDirSync),
-  removeSync,
-  remove: asyncOf(removeSync),
-  readTextFileSync,
-  readTextFile: asyncOf(readTextFileSync),
-  writeTextFileSync,
-  writeTextFile: asyncOf(writeTextFileSync),
   test: testRunner.test,
   openKv: kv.openKv,
   Kv: kv.Kv,
@@ -376,6 +347,39 @@ const denoNs = {
 };
 for (const [name, value] of Object.entries(denoNs)) {
   define(globalThis.Deno, name, value, true);
+}
+// The rest of the namespace loads on first use, from the script that
+// defines it: Deno's fs API (deno_fs), the standard streams and SeekMode
+// (deno_io), and the permissions API.
+const LAZY_DENO = {
+  "ext:deno_fs/30_fs.js": [
+    "chdir", "chmod", "chmodSync", "chown", "chownSync", "copyFile", "copyFileSync",
+    "create", "createSync", "cwd", "FsFile", "link", "linkSync", "lstat", "lstatSync",
+    "makeTempDir", "makeTempDirSync", "makeTempFile", "makeTempFileSync", "mkdir",
+    "mkdirSync", "open", "openSync", "readDir", "readDirSync", "readFile", "readFileSync",
+    "readLink", "readLinkSync", "readTextFile", "readTextFileSync", "realPath",
+    "realPathSync", "remove", "removeSync", "rename", "renameSync", "stat", "statSync",
+    "symlink", "symlinkSync", "truncate", "truncateSync", "umask", "utime", "utimeSync",
+    "writeFile", "writeFileSync", "writeTextFile", "writeTextFileSync",
+  ],
+  "ext:deno_io/12_io.js": ["SeekMode", "stdin", "stdout", "stderr"],
+  "ext:kvrt_runtime/permissions.js": ["permissions", "Permissions", "PermissionStatus"],
+};
+for (const [script, names] of Object.entries(LAZY_DENO)) {
+  for (const name of names) {
+    Object.defineProperty(globalThis.Deno, name, {
+      get() {
+        const value = load(script)[name];
+        define(globalThis.Deno, name, value, true);
+        return value;
+      },
+      set(value) {
+        define(globalThis.Deno, name, value, true);
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
 }
 Object.defineProperty(globalThis.Deno, "exitCode", {
   get: () => exitCode,

@@ -4,6 +4,7 @@ use std::path::Path;
 
 use deno_core::error::{CoreError, CoreErrorKind};
 use deno_core::PollEventLoopOptions;
+use deno_permissions::PermissionsOptions;
 
 use crate::ops::process::ExitCode;
 use crate::resolver::{ConfigOptions, Resolver};
@@ -23,8 +24,14 @@ pub fn resolve_module(path: &str) -> Result<deno_core::ModuleSpecifier, String> 
     Ok(specifier)
 }
 
-/// Runs `path` with `args` as `Deno.args`; returns the process exit code.
-pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
+/// Runs `path` with `args` as `Deno.args` and the given permissions;
+/// returns the process exit code.
+pub fn run_file(
+    path: &str,
+    args: Vec<String>,
+    config: &ConfigOptions,
+    permissions: &PermissionsOptions,
+) -> i32 {
     let specifier = match resolve_module(path) {
         Ok(specifier) => specifier,
         Err(message) => {
@@ -34,6 +41,13 @@ pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
     };
     let resolver = match resolver_for(&specifier, config) {
         Ok(resolver) => resolver,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 1;
+        }
+    };
+    let permissions = match crate::permissions::from_options(permissions) {
+        Ok(permissions) => permissions,
         Err(message) => {
             eprintln!("error: {message}");
             return 1;
@@ -50,7 +64,7 @@ pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
         }
     };
     let result: Result<i32, CoreError> = tokio.block_on(async {
-        let mut runtime = create_runtime(&specifier, args, resolver)?;
+        let mut runtime = create_runtime(&specifier, args, resolver, permissions)?;
         let id = runtime.load_main_es_module(&specifier).await?;
         let evaluation = runtime.mod_evaluate(id);
         runtime

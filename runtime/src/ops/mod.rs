@@ -1,4 +1,5 @@
-//! Ops behind the runtime's `Deno.*` helpers: process and file system.
+//! Ops behind the runtime's `Deno.*` helpers: process and permissions
+//! (the file system is deno_fs's).
 
-pub mod fs;
+pub mod permissions;
 pub mod process;

@@ -18,6 +18,7 @@ use super::order::Shuffler;
 use super::sanitizer::Sanitizer;
 use crate::resolver::ConfigOptions;
 use crate::worker::create_runtime;
+use deno_permissions::PermissionsOptions;
 
 /// What every file of a run shares.
 pub struct RunContext {
@@ -32,6 +33,8 @@ pub struct RunContext {
     pub failures: Arc<AtomicUsize>,
     /// Where each module's configuration (import map) comes from.
     pub config: ConfigOptions,
+    /// What the flags grant; each module starts with these.
+    pub permissions: PermissionsOptions,
 }
 
 impl RunContext {
@@ -85,8 +88,9 @@ pub fn run_file(specifier: &ModuleSpecifier, ctx: &RunContext) {
 async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(), String> {
     let origin = specifier.to_string();
     let resolver = crate::run::resolver_for(specifier, &ctx.config)?;
-    let mut runtime =
-        create_runtime(specifier, Vec::new(), resolver).map_err(|e| uncaught_text(&e))?;
+    let permissions = crate::permissions::from_options(&ctx.permissions)?;
+    let mut runtime = create_runtime(specifier, Vec::new(), resolver, permissions)
+        .map_err(|e| uncaught_text(&e))?;
     runtime.op_state().borrow_mut().put(TestSession::new(
         ctx.events.clone(),
         origin.clone(),
