@@ -132,7 +132,7 @@ const LAZY_GLOBALS = {
     "ReadableStream", "ReadableStreamDefaultReader", "WritableStream", "TransformStream",
     "ByteLengthQueuingStrategy", "CountQueuingStrategy",
   ],
-  "08_text_encoding": ["TextEncoder", "TextDecoder"],
+  "08_text_encoding": ["TextEncoder", "TextDecoder", "TextEncoderStream", "TextDecoderStream"],
   "09_file": ["Blob", "File"],
   "15_performance": ["Performance", "performance"],
   // Web Crypto from deno_crypto: getRandomValues, randomUUID and subtle.
@@ -365,11 +365,46 @@ const LAZY_DENO = {
   "ext:deno_io/12_io.js": ["SeekMode", "stdin", "stdout", "stderr"],
   "ext:kvrt_runtime/permissions.js": ["permissions", "Permissions", "PermissionStatus"],
 };
+/**
+ * QuickJS calls an async iterator's `return()` after its `next()` rejected
+ * in `for await` (the spec and V8 do not), and deno_fs's `readDir` iterator
+ * then rejects a second time from `return()`, which nothing handles. This
+ * `readDir` skips `return()` once `next()` has failed.
+ */
+function closeOnlyIfOpen(readDir) {
+  return function readDirChecked(path) {
+    const iterable = readDir(path);
+    return {
+      [Symbol.asyncIterator]() {
+        const inner = iterable[Symbol.asyncIterator]();
+        let failed = false;
+        return {
+          async next() {
+            try {
+              return await inner.next();
+            } catch (err) {
+              failed = true;
+              throw err;
+            }
+          },
+          return(value) {
+            return failed ? Promise.resolve({ value, done: true }) : inner.return(value);
+          },
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+        };
+      },
+    };
+  };
+}
+const LAZY_DENO_WRAPPERS = { readDir: closeOnlyIfOpen };
 for (const [script, names] of Object.entries(LAZY_DENO)) {
   for (const name of names) {
     Object.defineProperty(globalThis.Deno, name, {
       get() {
-        const value = load(script)[name];
+        let value = load(script)[name];
+        if (Object.hasOwn(LAZY_DENO_WRAPPERS, name)) value = LAZY_DENO_WRAPPERS[name](value);
         define(globalThis.Deno, name, value, true);
         return value;
       },
