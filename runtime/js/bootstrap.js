@@ -16,6 +16,7 @@ import {
   op_kvrt_test_output,
 } from "ext:core/ops";
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
+import * as globalEvents from "ext:kvrt_runtime/global_events.js";
 import * as kv from "ext:kv_ext/01_kv.js";
 import { op_kv_deserialize, op_kv_serialize } from "ext:core/ops";
 
@@ -45,6 +46,7 @@ function load(specifier) {
   }
 }
 testRunner.init(() => load("ext:kvrt_runtime/permissions.js"));
+globalEvents.install(load);
 const consoleMod = load("01_console");
 const timers = load("02_timers");
 
@@ -125,7 +127,10 @@ for (
 const LAZY_GLOBALS = {
   "00_url": ["URL", "URLSearchParams"],
   "01_dom_exception": ["DOMException"],
-  "02_event": ["Event", "EventTarget", "CustomEvent", "ErrorEvent", "MessageEvent"],
+  "02_event": [
+    "Event", "EventTarget", "CustomEvent", "ErrorEvent", "MessageEvent",
+    "PromiseRejectionEvent", "ProgressEvent", "reportError",
+  ],
   "03_abort_signal": ["AbortController", "AbortSignal"],
   "05_base64": ["atob", "btoa"],
   "06_streams": [
@@ -150,6 +155,8 @@ for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
   for (const name of names) {
     Object.defineProperty(globalThis, name, {
       get() {
+        // globalThis is itself an EventTarget once the event code is loaded.
+        if (script === "02_event") globalEvents.ensureEvents();
         const value = load(script)[name];
         define(globalThis, name, value);
         return value;
@@ -336,6 +343,7 @@ const denoNs = {
     // Inside a test with `sanitizeExit`, exiting is an error of that test.
     const handler = testRunner.currentExitHandler();
     if (handler !== null) handler(code | 0);
+    globalEvents.dispatchUnloadBeforeExit();
     op_kvrt_exit(code | 0);
   },
   test: testRunner.test,

@@ -3,9 +3,10 @@
 use std::path::Path;
 
 use deno_core::error::{CoreError, CoreErrorKind};
-use deno_core::PollEventLoopOptions;
+use deno_core::{JsRuntime, ModuleId, PollEventLoopOptions};
 use deno_permissions::PermissionsOptions;
 
+use crate::ops::lifecycle;
 use crate::ops::process::ExitCode;
 use crate::resolver::{ConfigOptions, Resolver};
 use crate::worker::create_runtime;
@@ -66,11 +67,21 @@ pub fn run_file(
     let result: Result<i32, CoreError> = tokio.block_on(async {
         let mut runtime = create_runtime(&specifier, args, resolver, permissions)?;
         let id = runtime.load_main_es_module(&specifier).await?;
-        let evaluation = runtime.mod_evaluate(id);
-        runtime
-            .run_event_loop(PollEventLoopOptions::default())
-            .await?;
-        evaluation.await?;
+        let evaluated = evaluate(&mut runtime, id).await;
+        // As in Deno: `load` once the main module has evaluated (even when it
+        // threw), then the event loop until no `beforeunload` listener asks
+        // for more, then `unload`. An uncaught error skips the rest.
+        lifecycle::dispatch(&mut runtime, "load").await?;
+        evaluated?;
+        loop {
+            runtime
+                .run_event_loop(PollEventLoopOptions::default())
+                .await?;
+            if !lifecycle::dispatch(&mut runtime, "beforeunload").await? {
+                break;
+            }
+        }
+        lifecycle::dispatch(&mut runtime, "unload").await?;
         let state = runtime.op_state();
         let code = state.borrow().borrow::<ExitCode>().0;
         Ok(code)
@@ -80,6 +91,20 @@ pub fn run_file(
         Err(err) => {
             eprintln!("{}", format_error(&err));
             1
+        }
+    }
+}
+
+/// Evaluates module `id`, running the event loop until its top-level code
+/// (with its top-level awaits) has finished, as Deno does.
+async fn evaluate(runtime: &mut JsRuntime, id: ModuleId) -> Result<(), CoreError> {
+    let mut evaluation = runtime.mod_evaluate(id);
+    tokio::select! {
+        biased;
+        result = &mut evaluation => result,
+        result = runtime.run_event_loop(PollEventLoopOptions::default()) => {
+            result?;
+            evaluation.await
         }
     }
 }

@@ -24,6 +24,7 @@ deno_core::extension!(
     ops::process::op_kvrt_set_exit_code,
     ops::process::op_kvrt_process_info,
     ops::process::op_kvrt_build_target,
+    ops::lifecycle::op_kvrt_lifecycle_install,
     ops::permissions::op_kvrt_permission_query,
     ops::permissions::op_kvrt_permission_request,
     ops::permissions::op_kvrt_permission_revoke,
@@ -37,7 +38,7 @@ deno_core::extension!(
     crate::test::ops::op_kvrt_test_output,
   ],
   esm_entry_point = "ext:kvrt_runtime/bootstrap.js",
-  esm = [dir "js", "test_runner.js", "bootstrap.js"],
+  esm = [dir "js", "test_runner.js", "global_events.js", "bootstrap.js"],
   lazy_loaded_js = [dir "js", "permissions.js"],
   options = { args: Vec<String>, main_module: String, permissions: permissions::CurrentPermissions },
   state = |state, options| {

@@ -1,5 +1,6 @@
-//! Ops behind the runtime's `Deno.*` helpers: process and permissions
-//! (the file system is deno_fs's).
+//! Ops behind the runtime's `Deno.*` helpers: process, permissions and the
+//! lifecycle events (the file system is deno_fs's).
 
+pub mod lifecycle;
 pub mod permissions;
 pub mod process;

@@ -16,6 +16,7 @@ use super::filter::NameFilter;
 use super::ops::TestSession;
 use super::order::Shuffler;
 use super::sanitizer::Sanitizer;
+use crate::ops::lifecycle;
 use crate::resolver::ConfigOptions;
 use crate::worker::create_runtime;
 use deno_permissions::PermissionsOptions;
@@ -101,6 +102,10 @@ async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(),
         .await
         .map_err(|e| uncaught_text(&e))?;
     evaluate(&mut runtime, id).await?;
+    // The module's lifecycle events, as `deno test` dispatches them.
+    lifecycle::dispatch(&mut runtime, "load")
+        .await
+        .map_err(|e| uncaught_text(&e))?;
 
     let (tests, run_test) = {
         let state = runtime.op_state();
@@ -129,7 +134,7 @@ async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(),
         used_only,
     });
     let Some(run_test) = run_test else {
-        return Ok(());
+        return unload(&mut runtime).await;
     };
     let mut sanitizer = Sanitizer::new(&runtime);
     for desc in selected {
@@ -155,6 +160,16 @@ async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(),
             outcome = Outcome::Failed(super::event::Failure::Leaks(lines));
         }
         ctx.send(TestEvent::Result(desc, outcome, elapsed));
+    }
+    unload(&mut runtime).await
+}
+
+/// Dispatches `beforeunload` and `unload` once the module's tests are done.
+async fn unload(runtime: &mut JsRuntime) -> Result<(), String> {
+    for kind in ["beforeunload", "unload"] {
+        lifecycle::dispatch(runtime, kind)
+            .await
+            .map_err(|e| uncaught_text(&e))?;
     }
     Ok(())
 }
