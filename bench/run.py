@@ -112,7 +112,7 @@ def child_env() -> dict[str, str]:
 
 def command(runtime: str, args: list[str]) -> list[str]:
     if runtime == "kvrt":
-        return [str(KVRT), "run", WORKLOAD, *args]
+        return [str(KVRT), "run", "-A", WORKLOAD, *args]
     return [str(DENO), "run", "--unstable-kv", "-A", WORKLOAD, *args]
 
 

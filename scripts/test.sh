@@ -16,7 +16,7 @@ step "cargo test"
 cargo test --workspace
 step "kvrt test tests/"
 cargo build -p kvrt
-./target/debug/kvrt test tests/
+./target/debug/kvrt test -A tests/
 step "fuzz model checked against the real Deno (one seed; KV_FUZZ_SEED replays)"
 KV_FUZZ_REFERENCE=deno NO_COLOR=1 "$KVRT_DENO_BIN" test --unstable-kv -A --no-check tests/fuzz_model_test.ts
 step "kv_engine and kv_ext package and verify as crates (cargo publish --dry-run)"

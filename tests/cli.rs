@@ -93,7 +93,7 @@ fn help_and_version() {
 
 #[test]
 fn test_reports_pass_fail_ignore_and_steps() {
-    let out = kvrt(&["test", "tests/fixtures/runner/mixed.ts"]);
+    let out = kvrt(&["test", "-A", "tests/fixtures/runner/mixed.ts"]);
     let (stdout, _) = text(&out);
     assert_eq!(out.status.code(), Some(1), "{stdout}");
     for line in [
@@ -272,21 +272,24 @@ fn deno_kv_environment_overrides() {
     let default_path = dir.join("default.sqlite");
     let default_path = default_path.to_str().expect("utf-8 path");
     let env = [("DENO_KV_DEFAULT_PATH", default_path)];
-    assert_eq!(kvrt_env(&["run", script], &env), "1\n");
-    assert_eq!(kvrt_env(&["run", script], &env), "2\n");
+    assert_eq!(kvrt_env(&["run", "-A", script], &env), "1\n");
+    assert_eq!(kvrt_env(&["run", "-A", script], &env), "2\n");
     assert!(std::path::Path::new(default_path).is_file());
 
     let prefix = format!("{}/", dir.to_str().expect("utf-8 path"));
     let env = [("DENO_KV_PATH_PREFIX", prefix.as_str())];
-    assert_eq!(kvrt_env(&["run", script, "prefixed.sqlite"], &env), "1\n");
+    assert_eq!(
+        kvrt_env(&["run", "-A", script, "prefixed.sqlite"], &env),
+        "1\n"
+    );
     assert!(dir.join("prefixed.sqlite").is_file());
 
     let env = [
         ("DENO_KV_DB_MODE", "memory"),
         ("DENO_KV_DEFAULT_PATH", default_path),
     ];
-    assert_eq!(kvrt_env(&["run", script], &env), "1\n");
-    assert_eq!(kvrt_env(&["run", script], &env), "1\n");
+    assert_eq!(kvrt_env(&["run", "-A", script], &env), "1\n");
+    assert_eq!(kvrt_env(&["run", "-A", script], &env), "1\n");
     std::fs::remove_dir_all(&dir).ok();
 }
 

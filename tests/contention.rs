@@ -55,7 +55,7 @@ struct Proc {
 impl Proc {
     fn spawn(name: &str, script: &str, args: &[&str]) -> Proc {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-            .arg("run")
+            .args(["run", "-A"])
             .arg(format!("tests/fixtures/reliability/{script}"))
             .args(args)
             .current_dir(workspace())

@@ -111,7 +111,7 @@ struct RunOutput {
 fn run_writer(db: &Path, run: u32, kill_after: Duration) -> RunOutput {
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-        .arg("run")
+        .args(["run", "-A"])
         .arg("tests/fixtures/reliability/crash_writer.ts")
         .arg(db)
         .arg(run.to_string())
@@ -405,7 +405,7 @@ fn verify(copy: &Path, acked: &Acknowledged, context: &str) -> Verified {
 /// Reads a snapshot through the KV API (crash_check.ts) and compares.
 fn check_through_kvrt(copy: &Path, verified: &Verified, context: &str) {
     let out = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-        .arg("run")
+        .args(["run", "-A"])
         .arg("tests/fixtures/reliability/crash_check.ts")
         .arg(copy)
         .current_dir(workspace())

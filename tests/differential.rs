@@ -26,7 +26,7 @@ fn run(deno: Option<&Path>, script: &str, args: &[&str]) -> String {
         }
         None => {
             let mut c = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-            c.args(["run", script]);
+            c.args(["run", "-A", script]);
             c
         }
     };

@@ -44,7 +44,7 @@ fn the_example_suite_passes_under_deno_and_kvrt() {
     let registry = serve_dir(workspace().join("tests/fixtures/jsr_registry"));
     let cache = std::env::temp_dir().join(format!("kvrt-example-{}", std::process::id()));
     let ours = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-        .arg("test")
+        .args(["test", "-A"])
         .current_dir(&app)
         .env("JSR_URL", &registry.url)
         .env("KVRT_DIR", &cache)

@@ -160,7 +160,7 @@ fn run_fixture(wrapper: &[&str], script: &str, args: &[&str]) -> Output {
         None => Command::new(kvrt),
     };
     let out = command
-        .arg("run")
+        .args(["run", "-A"])
         .arg(format!("tests/fixtures/reliability/{script}"))
         .args(args)
         .current_dir(workspace())
@@ -589,7 +589,7 @@ fn opening_and_closing_many_handles_leaks_no_fds_or_threads() {
     std::fs::create_dir_all(&sync).expect("sync dir");
     let started = Instant::now();
     let mut child = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-        .arg("run")
+        .args(["run", "-A"])
         .arg("tests/fixtures/reliability/handles.ts")
         .arg(&db)
         .arg(rounds.to_string())

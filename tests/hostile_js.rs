@@ -51,7 +51,7 @@ fn patched_builtins_and_inherited_options_change_nothing() {
     let mut failures = Vec::new();
     for name in &fixtures {
         let output = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-            .args(["run", &format!("{DIR}/{name}")])
+            .args(["run", "-A", &format!("{DIR}/{name}")])
             .current_dir(workspace())
             .output()
             .expect("kvrt starts");

@@ -171,7 +171,7 @@ kv.close();
 
 fn spawn_writer(dir: &Path, db: &Path, id: usize, stop: &Path) -> Child {
     kvrt_command(dir)
-        .args(["run", "writer.ts"])
+        .args(["run", "-A", "writer.ts"])
         .arg(db)
         .arg(format!("w{id}"))
         .arg(stop)
@@ -189,7 +189,7 @@ fn backup_while_four_processes_write_is_consistent_and_opens_in_deno() {
     write(&dir, "dump.ts", DUMP_JSON);
     let db = dir.join("live.sqlite");
     let stop = dir.join("stop");
-    kvrt_ok(&dir, &["run", "prefill.ts", "live.sqlite", "12000"]);
+    kvrt_ok(&dir, &["run", "-A", "prefill.ts", "live.sqlite", "12000"]);
 
     let mut writers: Vec<Child> = (0..4).map(|i| spawn_writer(&dir, &db, i, &stop)).collect();
     for w in &mut writers {
@@ -269,7 +269,7 @@ fn backup_while_four_processes_write_is_consistent_and_opens_in_deno() {
         // The same entries in real Deno and in kvrt.
         let name = backup.file_name().and_then(|n| n.to_str()).expect("name");
         let in_deno = deno_ok(&dir, &["dump.ts", name]);
-        let in_kvrt = kvrt_ok(&dir, &["run", "dump.ts", name]);
+        let in_kvrt = kvrt_ok(&dir, &["run", "-A", "dump.ts", name]);
         assert_eq!(in_deno, in_kvrt, "Deno and kvrt read different entries");
         let count: i64 = in_deno
             .lines()
@@ -359,7 +359,7 @@ kv.close();
 fn export_import_round_trip_of_every_value_type_is_identical() {
     let dir = temp_dir("roundtrip");
     write(&dir, "seed.ts", SEED_ALL_TYPES);
-    kvrt_ok(&dir, &["run", "seed.ts", "one.sqlite"]);
+    kvrt_ok(&dir, &["run", "-A", "seed.ts", "one.sqlite"]);
     kvrt_ok(&dir, &["kv", "export", "one.sqlite", "--out", "one.ndjson"]);
     let out = kvrt(&dir, &["kv", "import", "two.sqlite", "one.ndjson"]);
     assert!(out.status.success());
@@ -660,6 +660,7 @@ fn get_list_set_delete_and_default_database() {
         "app.ts",
         "const kv = await Deno.openKv();\nawait kv.set([\"visits\"], 3);\nconsole.log((await kv.get([\"from-cli\"])).value);\nkv.close();\n",
     );
+    // (The default database needs no permission, as in Deno.)
     assert_eq!(kvrt_ok(&dir, &["run", "app.ts"]), "null\n");
     assert_eq!(
         kvrt_ok(&dir, &["kv", "get", "--default", "app.ts", r#"["visits"]"#]),
@@ -939,7 +940,7 @@ fn restore_refuses_a_database_in_use_and_backup_keeps_existing_files() {
                 .expect("deno starts")
         } else {
             kvrt_command(&dir)
-                .args(["run", "hold.ts", "db.sqlite"])
+                .args(["run", "-A", "hold.ts", "db.sqlite"])
                 .arg(&stop)
                 .stdout(Stdio::piped())
                 .spawn()

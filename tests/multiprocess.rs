@@ -23,7 +23,7 @@ struct Script {
 impl Script {
     fn spawn(script: &str, args: &[&str]) -> Script {
         let mut child = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-            .arg("run")
+            .args(["run", "-A"])
             .arg(format!("tests/fixtures/multiprocess/{script}"))
             .args(args)
             .current_dir(workspace())
@@ -72,7 +72,7 @@ impl Drop for Script {
 /// Runs a script to its end; returns its stdout.
 fn run(script: &str, args: &[&str]) -> String {
     let output = Command::new(env!("CARGO_BIN_EXE_kvrt"))
-        .arg("run")
+        .args(["run", "-A"])
         .arg(format!("tests/fixtures/multiprocess/{script}"))
         .args(args)
         .current_dir(workspace())

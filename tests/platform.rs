@@ -1,5 +1,5 @@
-//! `fetch` against a real HTTP server, and the web platform differentially
-//! against Deno. kvrt has no `Deno.serve`, so the server is a small HTTP/1.1
+//! `fetch` against a real HTTP server, and the web platform (and Deno's fs
+//! API, `tests/differential/fs.ts`) differentially against Deno. kvrt has no `Deno.serve`, so the server is a small HTTP/1.1
 //! responder on a `std::net::TcpListener` bound to 127.0.0.1 by this test;
 //! scripts get its URL as `Deno.args[0]`.
 
@@ -165,7 +165,7 @@ fn run(deno: bool, script: &str, args: &[&str]) -> Output {
         c
     } else {
         let mut c = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-        c.args(["run", script]);
+        c.args(["run", "-A", script]);
         c
     };
     command
@@ -274,4 +274,28 @@ fn platform_matches_deno() {
             from_kvrt.lines().count()
         );
     }
+}
+
+#[test]
+fn fs_api_matches_deno() {
+    let script = "tests/differential/fs.ts";
+    let dir = std::env::temp_dir().join(format!("kvrt-platform-fs-{}", std::process::id()));
+    let dir_arg = dir.to_str().expect("utf-8 path");
+    let mut outputs = Vec::new();
+    for deno in [true, false] {
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let who = if deno { "deno" } else { "kvrt" };
+        outputs.push(stdout_of(who, &run(deno, script, &[dir_arg])));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        outputs[0].contains("read after close !! BadResource"),
+        "{}",
+        outputs[0]
+    );
+    assert_eq!(
+        outputs[1], outputs[0],
+        "{script}: kvrt (right) differs from Deno (left)"
+    );
 }

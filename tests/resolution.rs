@@ -214,13 +214,17 @@ fn deno_flags_are_accepted() {
         "{:?}",
         text(&out)
     );
-    // Deno's unknown flags and the --deny-* flags kvrt cannot honour fail clearly.
+    // Deno's unknown flags fail clearly.
     let out = kvrt(&["run", "--unstable-nope", &script], &workspace());
     assert_eq!(out.status.code(), Some(2));
-    let out = kvrt(&["run", "--deny-read", &script], &workspace());
-    assert_eq!(out.status.code(), Some(1));
+    // A --deny-* flag wins over -A, as in Deno.
+    let args = ["run", "-A", "--deny-env=KVRT_FIXTURE_B", &env, &script];
+    assert_eq!(same(&args, &workspace()), "");
+    let out = kvrt(&args, &workspace());
     assert!(
-        text(&out).1.contains("--deny-read is not supported"),
+        text(&out).1.contains(
+            "NotCapable: Requires env access to \"KVRT_FIXTURE_B\", run again with the --allow-env flag"
+        ),
         "{:?}",
         text(&out)
     );

@@ -38,7 +38,7 @@ fn fixture_args(args: &[&str]) -> Vec<String> {
 fn kvrt_test(args: &[&str], kvrt_dir: &PathBuf) -> Output {
     let args = fixture_args(args);
     Command::new(env!("CARGO_BIN_EXE_kvrt"))
-        .arg("test")
+        .args(["test", "-A"])
         .args(&args)
         .current_dir(workspace())
         .env("KVRT_DIR", kvrt_dir)

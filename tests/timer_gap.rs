@@ -67,7 +67,12 @@ fn field<'a>(report: &'a str, name: &str) -> &'a str {
 /// Runs one workload; returns its report line.
 fn run(workload: &str, path: Option<&Path>, env: &[(&str, &str)]) -> String {
     let mut command = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-    command.args(["run", "tests/fixtures/timer_gap/workload.ts", workload]);
+    command.args([
+        "run",
+        "-A",
+        "tests/fixtures/timer_gap/workload.ts",
+        workload,
+    ]);
     if let Some(path) = path {
         command.arg(path);
     }

@@ -115,6 +115,10 @@ pub enum OpenTarget<'a> {
     /// (after `DENO_KV_PATH_PREFIX`), relative to the working directory
     /// when not absolute.
     File(&'a Path),
+    /// The embedder's default database (`Deno.openKv()` without a path,
+    /// see [`DefaultLocation::Dir`]), which Deno opens without asking for
+    /// any permission.
+    Default(&'a Path),
     /// A KV Connect URL.
     Remote(&'a str),
 }

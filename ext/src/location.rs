@@ -35,13 +35,7 @@ pub fn default_database_dir(main_module_url: &str) -> PathBuf {
 /// when `config.env_overrides` is on, the `DENO_KV_DB_MODE`,
 /// `DENO_KV_DEFAULT_PATH` and `DENO_KV_PATH_PREFIX` overrides.
 pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<StoreLocation, KvError> {
-    let env = |name: &str| {
-        if config.env_overrides {
-            std::env::var(name).ok()
-        } else {
-            None
-        }
-    };
+    let env = |name: &str| override_var(name, config);
     if env("DENO_KV_DB_MODE").as_deref() == Some("memory") {
         return Ok(StoreLocation::Memory);
     }
@@ -79,6 +73,21 @@ pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<StoreLo
 /// Whether `Deno.openKv(path)` names a KV Connect URL.
 pub fn is_remote(path: &str) -> bool {
     path.starts_with("http://") || path.starts_with("https://")
+}
+
+/// Whether `Deno.openKv(path)` opens the embedder's default database: no
+/// path given and no `DENO_KV_DEFAULT_PATH` naming a file instead.
+pub fn opens_default(path: Option<&str>, config: &KvConfig) -> bool {
+    path.is_none() && override_var("DENO_KV_DEFAULT_PATH", config).is_none()
+}
+
+/// An environment override's value, when overrides are on.
+fn override_var(name: &str, config: &KvConfig) -> Option<String> {
+    if config.env_overrides {
+        std::env::var(name).ok()
+    } else {
+        None
+    }
 }
 
 /// The database `Deno.openKv()` opens when given no path.

@@ -6,22 +6,17 @@ import { core, internals } from "ext:core/mod.js";
 import {
   op_kvrt_args,
   op_kvrt_build_target,
-  op_kvrt_cwd,
   op_kvrt_env_delete,
   op_kvrt_env_get,
   op_kvrt_env_set,
   op_kvrt_env_to_object,
   op_kvrt_exit,
-  op_kvrt_make_temp_dir,
-  op_kvrt_make_temp_file,
   op_kvrt_process_info,
-  op_kvrt_read_text_file,
-  op_kvrt_remove,
   op_kvrt_set_exit_code,
   op_kvrt_test_output,
-  op_kvrt_write_text_file,
 } from "ext:core/ops";
 import * as testRunner from "ext:kvrt_runtime/test_runner.js";
+import * as globalEvents from "ext:kvrt_runtime/global_events.js";
 import * as kv from "ext:kv_ext/01_kv.js";
 import { rebrandCryptoKeys } from "ext:kvrt_runtime/crypto_key_brand.js";
 import { op_kv_deserialize, op_kv_serialize } from "ext:core/ops";
@@ -65,6 +60,8 @@ const AFTER_LOAD = {
   __proto__: null,
   "ext:deno_crypto/00_crypto.js": rebrandCryptoKeys,
 };
+testRunner.init(() => load("ext:kvrt_runtime/permissions.js"));
+globalEvents.install(load);
 const consoleMod = load("01_console");
 const timers = load("02_timers");
 
@@ -152,14 +149,17 @@ for (
 const LAZY_GLOBALS = {
   "00_url": ["URL", "URLSearchParams"],
   "01_dom_exception": ["DOMException"],
-  "02_event": ["Event", "EventTarget", "CustomEvent", "ErrorEvent", "MessageEvent"],
+  "02_event": [
+    "Event", "EventTarget", "CustomEvent", "ErrorEvent", "MessageEvent",
+    "PromiseRejectionEvent", "ProgressEvent", "reportError",
+  ],
   "03_abort_signal": ["AbortController", "AbortSignal"],
   "05_base64": ["atob", "btoa"],
   "06_streams": [
     "ReadableStream", "ReadableStreamDefaultReader", "WritableStream", "TransformStream",
     "ByteLengthQueuingStrategy", "CountQueuingStrategy",
   ],
-  "08_text_encoding": ["TextEncoder", "TextDecoder"],
+  "08_text_encoding": ["TextEncoder", "TextDecoder", "TextEncoderStream", "TextDecoderStream"],
   "09_file": ["Blob", "File"],
   "15_performance": ["Performance", "performance"],
   // Web Crypto from deno_crypto: getRandomValues, randomUUID and subtle.
@@ -177,6 +177,8 @@ for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
   for (const name of names) {
     Object.defineProperty(globalThis, name, {
       get() {
+        // globalThis is itself an EventTarget once the event code is loaded.
+        if (script === "02_event") globalEvents.ensureEvents();
         const value = load(script)[name];
         define(globalThis, name, value);
         return value;
@@ -344,27 +346,14 @@ for (
   core.registerErrorClass(name, errors[name]);
 }
 
-/** Wraps a synchronous op in a promise-returning function (errors reject). */
-const asyncOf = (fn) => (...args) => {
-  try {
-    return Promise.resolve(fn(...args));
-  } catch (err) {
-    return Promise.reject(err);
-  }
-};
-const pathOf = (path) => (path instanceof URL ? decodeURIComponent(path.pathname) : String(path));
-const tempArgs = (options = {}) => [options.dir ?? null, options.prefix ?? null, options.suffix ?? null];
-const makeTempFileSync = (options) => op_kvrt_make_temp_file(...tempArgs(options));
-const makeTempDirSync = (options) => op_kvrt_make_temp_dir(...tempArgs(options));
-const removeSync = (path, options = {}) => op_kvrt_remove(pathOf(path), !!options.recursive);
-const readTextFileSync = (path) => op_kvrt_read_text_file(pathOf(path));
-const writeTextFileSync = (path, data, options = {}) =>
-  op_kvrt_write_text_file(pathOf(path), String(data), !!options.append);
-
 const env = {
   get: (key) => op_kvrt_env_get(String(key)) ?? undefined,
-  set: (key, value) => op_kvrt_env_set(String(key), String(value)),
-  delete: (key) => op_kvrt_env_delete(String(key)),
+  set: (key, value) => {
+    op_kvrt_env_set(String(key), String(value));
+  },
+  delete: (key) => {
+    op_kvrt_env_delete(String(key));
+  },
   has: (key) => op_kvrt_env_get(String(key)) !== null,
   toObject: () => op_kvrt_env_to_object(),
 };
@@ -418,19 +407,9 @@ const denoNs = {
     // Inside a test with `sanitizeExit`, exiting is an error of that test.
     const handler = testRunner.currentExitHandler();
     if (handler !== null) handler(code | 0);
+    globalEvents.dispatchUnloadBeforeExit();
     op_kvrt_exit(code | 0);
   },
-  cwd: () => op_kvrt_cwd(),
-  makeTempFileSync,
-  makeTempFile: asyncOf(makeTempFileSync),
-  makeTempDirSync,
-  makeTempDir: asyncOf(makeTempDirSync),
-  removeSync,
-  remove: asyncOf(removeSync),
-  readTextFileSync,
-  readTextFile: asyncOf(readTextFileSync),
-  writeTextFileSync,
-  writeTextFile: asyncOf(writeTextFileSync),
   test: testRunner.test,
   openKv: kv.openKv,
   Kv: kv.Kv,
@@ -440,6 +419,74 @@ const denoNs = {
 };
 for (const [name, value] of Object.entries(denoNs)) {
   define(globalThis.Deno, name, value, true);
+}
+// The rest of the namespace loads on first use, from the script that
+// defines it: Deno's fs API (deno_fs), the standard streams and SeekMode
+// (deno_io), and the permissions API.
+const LAZY_DENO = {
+  "ext:deno_fs/30_fs.js": [
+    "chdir", "chmod", "chmodSync", "chown", "chownSync", "copyFile", "copyFileSync",
+    "create", "createSync", "cwd", "FsFile", "link", "linkSync", "lstat", "lstatSync",
+    "makeTempDir", "makeTempDirSync", "makeTempFile", "makeTempFileSync", "mkdir",
+    "mkdirSync", "open", "openSync", "readDir", "readDirSync", "readFile", "readFileSync",
+    "readLink", "readLinkSync", "readTextFile", "readTextFileSync", "realPath",
+    "realPathSync", "remove", "removeSync", "rename", "renameSync", "stat", "statSync",
+    "symlink", "symlinkSync", "truncate", "truncateSync", "umask", "utime", "utimeSync",
+    "writeFile", "writeFileSync", "writeTextFile", "writeTextFileSync",
+  ],
+  "ext:deno_io/12_io.js": ["SeekMode", "stdin", "stdout", "stderr"],
+  "ext:kvrt_runtime/permissions.js": ["permissions", "Permissions", "PermissionStatus"],
+};
+/**
+ * QuickJS calls an async iterator's `return()` after its `next()` rejected
+ * in `for await` (the spec and V8 do not), and deno_fs's `readDir` iterator
+ * then rejects a second time from `return()`, which nothing handles. This
+ * `readDir` skips `return()` once `next()` has failed.
+ */
+function closeOnlyIfOpen(readDir) {
+  return function readDirChecked(path) {
+    const iterable = readDir(path);
+    return {
+      [Symbol.asyncIterator]() {
+        const inner = iterable[Symbol.asyncIterator]();
+        let failed = false;
+        return {
+          async next() {
+            try {
+              return await inner.next();
+            } catch (err) {
+              failed = true;
+              throw err;
+            }
+          },
+          return(value) {
+            return failed ? Promise.resolve({ value, done: true }) : inner.return(value);
+          },
+          [Symbol.asyncIterator]() {
+            return this;
+          },
+        };
+      },
+    };
+  };
+}
+const LAZY_DENO_WRAPPERS = { readDir: closeOnlyIfOpen };
+for (const [script, names] of Object.entries(LAZY_DENO)) {
+  for (const name of names) {
+    Object.defineProperty(globalThis.Deno, name, {
+      get() {
+        let value = load(script)[name];
+        if (Object.hasOwn(LAZY_DENO_WRAPPERS, name)) value = LAZY_DENO_WRAPPERS[name](value);
+        define(globalThis.Deno, name, value, true);
+        return value;
+      },
+      set(value) {
+        define(globalThis.Deno, name, value, true);
+      },
+      enumerable: true,
+      configurable: true,
+    });
+  }
 }
 Object.defineProperty(globalThis.Deno, "exitCode", {
   get: () => exitCode,

@@ -4,6 +4,8 @@
 // filtering, ordering, sanitizers and every reporter.
 
 import {
+  op_kvrt_permissions_pledge,
+  op_kvrt_permissions_restore,
   op_kvrt_test_install,
   op_kvrt_test_mode,
   op_kvrt_test_register,
@@ -32,6 +34,14 @@ let installed = false;
 
 /** Called instead of exiting while a test with `sanitizeExit` runs. */
 let exitHandler = null;
+
+/** Loads permissions.js (bootstrap's lazy loader, handed over by `init`). */
+let loadPermissions = null;
+
+/** Receives what this module needs from bootstrap. */
+export function init(permissionsLoader) {
+  loadPermissions = permissionsLoader;
+}
 
 /** The handler `Deno.exit` must call instead of exiting, if any. */
 export function currentExitHandler() {
@@ -174,6 +184,7 @@ function describe(nameOrFnOrOptions, optionsOrFn, maybeFn, overrides) {
     sanitizeOps: optionalBoolean(desc.sanitizeOps),
     sanitizeResources: optionalBoolean(desc.sanitizeResources),
     sanitizeExit: desc.sanitizeExit === undefined ? true : Boolean(desc.sanitizeExit),
+    permissions: desc.permissions,
     site: userCallSite(),
   };
 }
@@ -410,6 +421,20 @@ function reportIncomplete(node) {
 async function runTest(id) {
   const desc = ReflectApply(MapGet, registered, [id]);
   const node = makeNode(id, desc.name, desc.fn, null);
+  if (desc.permissions !== undefined && desc.permissions !== null) {
+    // As in Deno: the test (and its steps) runs with a subset of the
+    // module's permissions; asking for more fails the test.
+    const fn = node.fn;
+    const option = desc.permissions;
+    node.fn = async (t) => {
+      op_kvrt_permissions_pledge(loadPermissions().serializePermissions(option));
+      try {
+        await fn(t);
+      } finally {
+        op_kvrt_permissions_restore();
+      }
+    };
+  }
   if (desc.sanitizeExit) {
     exitHandler = (code) => {
       throw new Error(`Test case attempted to exit with exit code: ${code}`);

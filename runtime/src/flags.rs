@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use clap::Args;
+use deno_permissions::PermissionsOptions;
 
 /// The `--unstable-*` feature flags Deno 2.9 knows (its `--help`): accepted
 /// and ignored, since every API kvrt has is always on.
@@ -62,42 +63,61 @@ pub fn strip_unstable_flags(args: Vec<String>) -> Vec<String> {
 /// The permission, configuration and environment flags of `deno run`/`deno test`.
 #[derive(Args, Debug, Clone, Default)]
 pub struct DenoFlags {
-    /// Allow all permissions (kvrt has no permission model yet: everything is allowed).
+    /// Allow all permissions.
     #[arg(short = 'A', long = "allow-all")]
     pub allow_all: bool,
-    /// Accepted for compatibility: kvrt allows everything.
-    #[arg(long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    /// Always throw if a required permission wasn't granted (never prompt);
+    /// also set by the DENO_NO_PROMPT environment variable.
+    #[arg(long)]
+    pub no_prompt: bool,
+    /// Allow file system read access, optionally only to the given paths.
+    #[arg(short = 'R', long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_read: Option<Vec<String>>,
-    /// Accepted for compatibility: kvrt allows everything.
-    #[arg(long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    /// Allow file system write access, optionally only to the given paths.
+    #[arg(short = 'W', long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_write: Option<Vec<String>>,
-    /// Accepted for compatibility: kvrt allows everything.
-    #[arg(long, value_name = "HOST", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    /// Allow network access, optionally only to the given hosts.
+    #[arg(short = 'N', long, value_name = "HOST", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_net: Option<Vec<String>>,
-    /// Accepted for compatibility: kvrt allows everything.
-    #[arg(long, value_name = "NAME", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    /// Allow access to environment variables, optionally only to the given names.
+    #[arg(short = 'E', long, value_name = "NAME", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_env: Option<Vec<String>>,
-    /// Accepted for compatibility: kvrt allows everything.
-    #[arg(long, value_name = "API", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    /// Allow access to OS information, optionally only to the given apis.
+    #[arg(short = 'S', long, value_name = "API", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_sys: Option<Vec<String>>,
-    /// Accepted for compatibility: kvrt allows everything.
+    /// Allow running subprocesses, optionally only to the given programs.
     #[arg(long, value_name = "PROGRAM", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_run: Option<Vec<String>>,
-    /// Accepted for compatibility: kvrt allows everything.
+    /// Allow loading dynamic libraries, optionally only to the given paths.
     #[arg(long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_ffi: Option<Vec<String>>,
-    /// Accepted for compatibility: kvrt allows everything.
-    #[arg(long, value_name = "HOST", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    /// Allow importing from remote hosts, optionally only to the given hosts.
+    #[arg(short = 'I', long, value_name = "HOST", num_args = 0.., value_delimiter = ',', require_equals = true)]
     pub allow_import: Option<Vec<String>>,
-    /// `--deny-*` flags: refused, since kvrt cannot enforce them yet.
-    #[arg(long = "deny-read", value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
-    deny_read: Option<Vec<String>>,
-    #[arg(long = "deny-write", value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true, hide = true)]
-    deny_write: Option<Vec<String>>,
-    #[arg(long = "deny-net", value_name = "HOST", num_args = 0.., value_delimiter = ',', require_equals = true, hide = true)]
-    deny_net: Option<Vec<String>>,
-    #[arg(long = "deny-env", value_name = "NAME", num_args = 0.., value_delimiter = ',', require_equals = true, hide = true)]
-    deny_env: Option<Vec<String>>,
+    /// Deny file system read access, optionally only to the given paths.
+    #[arg(long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_read: Option<Vec<String>>,
+    /// Deny file system write access, optionally only to the given paths.
+    #[arg(long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_write: Option<Vec<String>>,
+    /// Deny network access, optionally only to the given hosts.
+    #[arg(long, value_name = "HOST", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_net: Option<Vec<String>>,
+    /// Deny access to environment variables, optionally only to the given names.
+    #[arg(long, value_name = "NAME", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_env: Option<Vec<String>>,
+    /// Deny access to OS information, optionally only to the given apis.
+    #[arg(long, value_name = "API", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_sys: Option<Vec<String>>,
+    /// Deny running subprocesses, optionally only to the given programs.
+    #[arg(long, value_name = "PROGRAM", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_run: Option<Vec<String>>,
+    /// Deny loading dynamic libraries, optionally only to the given paths.
+    #[arg(long, value_name = "PATH", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_ffi: Option<Vec<String>>,
+    /// Deny importing from remote hosts, optionally only to the given hosts.
+    #[arg(long, value_name = "HOST", num_args = 0.., value_delimiter = ',', require_equals = true)]
+    pub deny_import: Option<Vec<String>>,
     /// The configuration file (`deno.json`/`deno.jsonc`) whose import map applies.
     #[arg(short = 'c', long, value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -120,24 +140,45 @@ pub struct DenoFlags {
 }
 
 impl DenoFlags {
-    /// Refuses what kvrt cannot honour and loads the `--env-file`s.
-    pub fn apply(&self) -> Result<(), String> {
-        for (flag, set) in [
-            ("--deny-read", &self.deny_read),
-            ("--deny-write", &self.deny_write),
-            ("--deny-net", &self.deny_net),
-            ("--deny-env", &self.deny_env),
-        ] {
-            if set.is_some() {
-                return Err(format!(
-                    "{flag} is not supported: kvrt has no permission model yet, so it cannot deny access"
-                ));
-            }
-        }
+    /// Loads the `--env-file`s.
+    pub fn apply(&self) {
         for file in &self.env_file {
             load_env_file(file);
         }
-        Ok(())
+    }
+
+    /// The permissions these flags grant and deny, as Deno reads them: `-A`
+    /// grants every kind; `prompt` says whether undecided checks may ask on
+    /// a terminal (never under `--no-prompt` or `DENO_NO_PROMPT`).
+    pub fn permissions(&self, prompt: bool) -> PermissionsOptions {
+        let allow = |list: &Option<Vec<String>>| {
+            if self.allow_all {
+                Some(Vec::new())
+            } else {
+                list.clone()
+            }
+        };
+        PermissionsOptions {
+            allow_env: allow(&self.allow_env),
+            deny_env: self.deny_env.clone(),
+            ignore_env: None,
+            allow_net: allow(&self.allow_net),
+            deny_net: self.deny_net.clone(),
+            allow_ffi: allow(&self.allow_ffi),
+            deny_ffi: self.deny_ffi.clone(),
+            allow_read: allow(&self.allow_read),
+            deny_read: self.deny_read.clone(),
+            ignore_read: None,
+            allow_run: allow(&self.allow_run),
+            deny_run: self.deny_run.clone(),
+            allow_sys: allow(&self.allow_sys),
+            deny_sys: self.deny_sys.clone(),
+            allow_write: allow(&self.allow_write),
+            deny_write: self.deny_write.clone(),
+            allow_import: allow(&self.allow_import),
+            deny_import: self.deny_import.clone(),
+            prompt: prompt && !self.no_prompt && std::env::var_os("DENO_NO_PROMPT").is_none(),
+        }
     }
 }
 

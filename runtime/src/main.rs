@@ -1,6 +1,7 @@
 //! The `kvrt` command line: `kvrt run <file>` and `kvrt test [paths]`.
 
 use clap::{Parser, Subcommand};
+use deno_permissions::PermissionsOptions;
 use kvrt::flags::{strip_unstable_flags, DenoFlags};
 use kvrt::resolver::ConfigOptions;
 use kvrt::test::{ReporterKind, TestOptions};
@@ -62,17 +63,22 @@ enum Command {
     Kv(kvrt::kv_command::KvArgs),
 }
 
-/// Applies the flags every command shares; returns their configuration part.
-fn apply(flags: &DenoFlags) -> ConfigOptions {
-    if let Err(message) = flags.apply() {
+/// Applies the flags every command shares; returns their configuration
+/// part and the permissions they grant (`prompt`: whether undecided checks
+/// may ask on a terminal). Bad permission flags end the process.
+fn apply(flags: &DenoFlags, prompt: bool) -> (ConfigOptions, PermissionsOptions) {
+    flags.apply();
+    let permissions = flags.permissions(prompt);
+    if let Err(message) = kvrt::permissions::from_options(&permissions) {
         eprintln!("error: {message}");
         std::process::exit(1);
     }
-    ConfigOptions {
+    let config = ConfigOptions {
         config: flags.config.clone(),
         no_config: flags.no_config,
         import_map: flags.import_map.clone(),
-    }
+    };
+    (config, permissions)
 }
 
 /// Native stack of the thread that runs JavaScript: QuickJS recurses on it
@@ -108,7 +114,10 @@ fn main() {
 fn run_cli() -> i32 {
     let cli = Cli::parse_from(strip_unstable_flags(std::env::args().collect()));
     match cli.command {
-        Command::Run { flags, file, args } => kvrt::run::run_file(&file, args, &apply(&flags)),
+        Command::Run { flags, file, args } => {
+            let (config, permissions) = apply(&flags, true);
+            kvrt::run::run_file(&file, args, &config, &permissions)
+        }
         Command::Test {
             flags,
             paths,
@@ -120,22 +129,27 @@ fn run_cli() -> i32 {
             shuffle,
             sanitize_ops,
             sanitize_resources,
-        } => kvrt::test::run_tests(TestOptions {
-            paths,
-            filter,
-            fail_fast: fail_fast.map(|n| n.max(1)),
-            reporter,
-            junit_path,
-            jobs: if parallel {
-                kvrt::test::parallel_jobs()
-            } else {
-                1
-            },
-            shuffle: shuffle.map(|seed| seed.unwrap_or_else(kvrt::test::random_seed)),
-            sanitize_ops,
-            sanitize_resources,
-            config: apply(&flags),
-        }),
+        } => {
+            // `deno test` never prompts.
+            let (config, permissions) = apply(&flags, false);
+            kvrt::test::run_tests(TestOptions {
+                paths,
+                filter,
+                fail_fast: fail_fast.map(|n| n.max(1)),
+                reporter,
+                junit_path,
+                jobs: if parallel {
+                    kvrt::test::parallel_jobs()
+                } else {
+                    1
+                },
+                shuffle: shuffle.map(|seed| seed.unwrap_or_else(kvrt::test::random_seed)),
+                sanitize_ops,
+                sanitize_resources,
+                config,
+                permissions,
+            })
+        }
         Command::Kv(args) => kvrt::kv_command::run(args),
     }
 }

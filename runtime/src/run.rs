@@ -3,8 +3,10 @@
 use std::path::Path;
 
 use deno_core::error::{CoreError, CoreErrorKind};
-use deno_core::PollEventLoopOptions;
+use deno_core::{JsRuntime, ModuleId, PollEventLoopOptions};
+use deno_permissions::PermissionsOptions;
 
+use crate::ops::lifecycle;
 use crate::ops::process::ExitCode;
 use crate::resolver::{ConfigOptions, Resolver};
 use crate::worker::create_runtime;
@@ -23,8 +25,14 @@ pub fn resolve_module(path: &str) -> Result<deno_core::ModuleSpecifier, String> 
     Ok(specifier)
 }
 
-/// Runs `path` with `args` as `Deno.args`; returns the process exit code.
-pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
+/// Runs `path` with `args` as `Deno.args` and the given permissions;
+/// returns the process exit code.
+pub fn run_file(
+    path: &str,
+    args: Vec<String>,
+    config: &ConfigOptions,
+    permissions: &PermissionsOptions,
+) -> i32 {
     let specifier = match resolve_module(path) {
         Ok(specifier) => specifier,
         Err(message) => {
@@ -34,6 +42,13 @@ pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
     };
     let resolver = match resolver_for(&specifier, config) {
         Ok(resolver) => resolver,
+        Err(message) => {
+            eprintln!("error: {message}");
+            return 1;
+        }
+    };
+    let permissions = match crate::permissions::from_options(permissions) {
+        Ok(permissions) => permissions,
         Err(message) => {
             eprintln!("error: {message}");
             return 1;
@@ -50,13 +65,23 @@ pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
         }
     };
     let result: Result<i32, CoreError> = tokio.block_on(async {
-        let mut runtime = create_runtime(&specifier, args, resolver)?;
+        let mut runtime = create_runtime(&specifier, args, resolver, permissions)?;
         let id = runtime.load_main_es_module(&specifier).await?;
-        let evaluation = runtime.mod_evaluate(id);
-        runtime
-            .run_event_loop(PollEventLoopOptions::default())
-            .await?;
-        evaluation.await?;
+        let evaluated = evaluate(&mut runtime, id).await;
+        // As in Deno: `load` once the main module has evaluated (even when it
+        // threw), then the event loop until no `beforeunload` listener asks
+        // for more, then `unload`. An uncaught error skips the rest.
+        lifecycle::dispatch(&mut runtime, "load").await?;
+        evaluated?;
+        loop {
+            runtime
+                .run_event_loop(PollEventLoopOptions::default())
+                .await?;
+            if !lifecycle::dispatch(&mut runtime, "beforeunload").await? {
+                break;
+            }
+        }
+        lifecycle::dispatch(&mut runtime, "unload").await?;
         let state = runtime.op_state();
         let code = state.borrow().borrow::<ExitCode>().0;
         Ok(code)
@@ -66,6 +91,20 @@ pub fn run_file(path: &str, args: Vec<String>, config: &ConfigOptions) -> i32 {
         Err(err) => {
             eprintln!("{}", format_error(&err));
             1
+        }
+    }
+}
+
+/// Evaluates module `id`, running the event loop until its top-level code
+/// (with its top-level awaits) has finished, as Deno does.
+async fn evaluate(runtime: &mut JsRuntime, id: ModuleId) -> Result<(), CoreError> {
+    let mut evaluation = runtime.mod_evaluate(id);
+    tokio::select! {
+        biased;
+        result = &mut evaluation => result,
+        result = runtime.run_event_loop(PollEventLoopOptions::default()) => {
+            result?;
+            evaluation.await
         }
     }
 }

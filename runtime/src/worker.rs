@@ -4,6 +4,7 @@ use std::path::PathBuf;
 use std::rc::Rc;
 
 use deno_core::{JsRuntime, ModuleSpecifier, RuntimeOptions};
+use deno_permissions::PermissionsContainer;
 
 use crate::module_loader::TsModuleLoader;
 use crate::ops;
@@ -12,7 +13,7 @@ use crate::resolver::Resolver;
 
 deno_core::extension!(
   kvrt_runtime,
-  deps = [deno_webidl, deno_web, deno_crypto, deno_net, deno_fetch, kv_ext],
+  deps = [deno_webidl, deno_web, deno_io, deno_fs, deno_crypto, deno_net, deno_fetch, kv_ext],
   ops = [
     ops::process::op_kvrt_args,
     ops::process::op_kvrt_exit,
@@ -20,15 +21,15 @@ deno_core::extension!(
     ops::process::op_kvrt_env_set,
     ops::process::op_kvrt_env_delete,
     ops::process::op_kvrt_env_to_object,
-    ops::process::op_kvrt_cwd,
     ops::process::op_kvrt_set_exit_code,
     ops::process::op_kvrt_process_info,
     ops::process::op_kvrt_build_target,
-    ops::fs::op_kvrt_make_temp_file,
-    ops::fs::op_kvrt_make_temp_dir,
-    ops::fs::op_kvrt_remove,
-    ops::fs::op_kvrt_read_text_file,
-    ops::fs::op_kvrt_write_text_file,
+    ops::lifecycle::op_kvrt_lifecycle_install,
+    ops::permissions::op_kvrt_permission_query,
+    ops::permissions::op_kvrt_permission_request,
+    ops::permissions::op_kvrt_permission_revoke,
+    ops::permissions::op_kvrt_permissions_pledge,
+    ops::permissions::op_kvrt_permissions_restore,
     crate::test::ops::op_kvrt_test_mode,
     crate::test::ops::op_kvrt_test_install,
     crate::test::ops::op_kvrt_test_register,
@@ -46,7 +47,7 @@ deno_core::extension!(
     ops::zlib::op_node_zlib_crc32,
   ],
   esm_entry_point = "ext:kvrt_runtime/bootstrap.js",
-  esm = [dir "js", "test_runner.js", "crypto_key_brand.js", "bootstrap.js"],
+  esm = [dir "js", "test_runner.js", "crypto_key_brand.js", "global_events.js", "bootstrap.js"],
   // The node: modules kvrt provides, evaluated when first imported (or, for
   // node:buffer and node:process, when the `Buffer`/`process` globals are
   // first read); runtime/src/resolver.rs resolves node: specifiers.
@@ -59,15 +60,14 @@ deno_core::extension!(
     "node:v8" = "node/v8.js",
     "node:zlib" = "node/zlib.js",
   ],
-  options = { args: Vec<String>, main_module: String },
+  lazy_loaded_js = [dir "js", "permissions.js"],
+  options = { args: Vec<String>, main_module: String, permissions: permissions::CurrentPermissions },
   state = |state, options| {
     state.put(ops::process::ScriptArgs(options.args));
     state.put(ops::process::MainModule(options.main_module));
     state.put(ops::process::ExitCode::default());
-    // deno_fetch and deno_net check these before network and file access.
-    state.put(permissions::allow_all());
-    // fetch() of file: URLs reads through deno_fs, as in Deno.
-    state.put::<deno_fs::FileSystemRc>(Rc::new(deno_fs::RealFs));
+    // deno_fetch, deno_net and kvrt's ops check these.
+    options.permissions.install(state);
   },
 );
 
@@ -81,12 +81,14 @@ pub fn default_kv_dir(main_module: &ModuleSpecifier) -> PathBuf {
 }
 
 /// Creates a runtime for `main_module` with `args` as `Deno.args`, whose
-/// module graph resolves specifiers with `resolver`.
+/// module graph resolves specifiers with `resolver`, under `permissions`.
 pub fn create_runtime(
     main_module: &ModuleSpecifier,
     args: Vec<String>,
     resolver: Resolver,
+    permissions: PermissionsContainer,
 ) -> Result<JsRuntime, deno_core::error::CoreError> {
+    let permissions = permissions::CurrentPermissions::new(permissions);
     JsRuntime::try_new(RuntimeOptions {
         module_loader: Some(Rc::new(TsModuleLoader::new(resolver))),
         extensions: vec![
@@ -97,6 +99,10 @@ pub fn create_runtime(
                 false,
                 Default::default(),
             ),
+            // Deno.stdin/stdout/stderr are resources 0, 1 and 2, as in Deno.
+            deno_io::deno_io::init(Some(deno_io::Stdio::default())),
+            // The fs API, and fetch() of file: URLs, as in Deno.
+            deno_fs::deno_fs::init(Rc::new(deno_fs::RealFs)),
             deno_crypto::deno_crypto::init(None),
             deno_net::deno_net::init(None, None),
             deno_fetch::deno_fetch::init(deno_fetch::Options {
@@ -108,9 +114,10 @@ pub fn create_runtime(
                 kv_ext::KvConfig::builder()
                     .default_dir(default_kv_dir(main_module))
                     .env_overrides(true)
+                    .permissions(permissions::KvPermissionsHook(permissions.clone()))
                     .build(),
             ),
-            kvrt_runtime::init(args, main_module.to_string()),
+            kvrt_runtime::init(args, main_module.to_string(), permissions),
         ],
         ..Default::default()
     })

@@ -273,7 +273,7 @@ fn every_acknowledged_write_is_fsynced_before_it_resolves() {
             "trace=write,writev,pwrite64,pwritev,pwritev2,fsync,fdatasync,sync_file_range",
         ])
         .arg(env!("CARGO_BIN_EXE_kvrt"))
-        .arg("run")
+        .args(["run", "-A"])
         .arg("tests/fixtures/durability/acks.ts")
         .arg(&db)
         .current_dir(workspace())

@@ -9,13 +9,14 @@ use deno_core::{FsModuleLoader, JsRuntime, RuntimeOptions};
 use deno_error::JsErrorBox;
 use kv_ext::{KvConfig, KvLimits, KvPermissions, OpenTarget};
 
-/// Allows in-memory databases and files inside one directory.
+/// Allows in-memory databases, the embedder's default database and files
+/// inside one directory.
 struct ConfinedTo(PathBuf);
 
 impl KvPermissions for ConfinedTo {
     fn check_open(&self, target: OpenTarget<'_>) -> Result<(), JsErrorBox> {
         let path = match target {
-            OpenTarget::Memory => return Ok(()),
+            OpenTarget::Memory | OpenTarget::Default(_) => return Ok(()),
             OpenTarget::File(path) => path,
             OpenTarget::Remote(url) => return Err(denied(url)),
         };

@@ -12,7 +12,7 @@ use crate::config::{KvConfig, OpenTarget};
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::expiry::ExpiryCollector;
-use crate::location::{is_remote, resolve_location};
+use crate::location::{is_remote, opens_default, resolve_location};
 use crate::queue::Leases;
 use crate::signal::signal_for;
 
@@ -31,7 +31,10 @@ pub async fn op_kv_database_open(
     let location = resolve_location(path.as_deref(), &config)?;
     let target = match &location {
         StoreLocation::Memory => OpenTarget::Memory,
-        StoreLocation::File(path) => OpenTarget::File(path),
+        StoreLocation::File(file) if opens_default(path.as_deref(), &config) => {
+            OpenTarget::Default(file)
+        }
+        StoreLocation::File(file) => OpenTarget::File(file),
     };
     config.permissions.check_open(target)?;
     let store = tokio::task::spawn_blocking(move || Store::open(location))

@@ -142,7 +142,12 @@ pub fn run(
                     Default::default(),
                 ),
                 kv_ext::kv_ext::init(kv_ext::KvConfig::builder().env_overrides(true).build()),
-                crate::worker::kvrt_runtime::init(Vec::new(), "kvrt:kv".to_string()),
+                // The command line names the database: nothing to ask.
+                crate::worker::kvrt_runtime::init(
+                    Vec::new(),
+                    "kvrt:kv".to_string(),
+                    crate::permissions::CurrentPermissions::new(crate::permissions::allow_all()),
+                ),
                 kvrt_kv_command::init(),
             ],
             ..Default::default()

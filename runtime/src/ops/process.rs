@@ -1,9 +1,10 @@
-//! Process-level ops: arguments, environment, exit, working directory.
+//! Process-level ops: arguments, environment (behind env permission), exit.
 
 use std::collections::HashMap;
 
 use deno_core::{op2, OpState};
 use deno_error::JsErrorBox;
+use deno_permissions::{PermissionState, PermissionsContainer};
 
 /// Arguments after the script name, as `Deno.args` exposes them.
 #[derive(Clone, Default)]
@@ -25,6 +26,15 @@ pub fn op_kvrt_exit(code: i32) {
     std::process::exit(code)
 }
 
+/// Checks the name, then env access to it (Deno's order).
+fn check_env(state: &OpState, key: &str) -> Result<(), JsErrorBox> {
+    check_env_key(key)?;
+    state
+        .borrow::<PermissionsContainer>()
+        .check_env(key)
+        .map_err(JsErrorBox::from_err)
+}
+
 fn check_env_key(key: &str) -> Result<(), JsErrorBox> {
     if key.is_empty() {
         return Err(JsErrorBox::type_error("Key is an empty string."));
@@ -40,15 +50,22 @@ fn check_env_key(key: &str) -> Result<(), JsErrorBox> {
 /// Returns the environment variable `key`, if set.
 #[op2]
 #[string]
-pub fn op_kvrt_env_get(#[string] key: String) -> Result<Option<String>, JsErrorBox> {
-    check_env_key(&key)?;
+pub fn op_kvrt_env_get(
+    state: &mut OpState,
+    #[string] key: String,
+) -> Result<Option<String>, JsErrorBox> {
+    check_env(state, &key)?;
     Ok(std::env::var(&key).ok())
 }
 
 /// Sets the environment variable `key` to `value`.
 #[op2(fast)]
-pub fn op_kvrt_env_set(#[string] key: String, #[string] value: String) -> Result<(), JsErrorBox> {
-    check_env_key(&key)?;
+pub fn op_kvrt_env_set(
+    state: &mut OpState,
+    #[string] key: String,
+    #[string] value: String,
+) -> Result<(), JsErrorBox> {
+    check_env(state, &key)?;
     if value.contains('\0') {
         return Err(JsErrorBox::type_error(format!(
             "Value contains invalid characters: {value:?}"
@@ -62,27 +79,28 @@ pub fn op_kvrt_env_set(#[string] key: String, #[string] value: String) -> Result
 
 /// Removes the environment variable `key`.
 #[op2(fast)]
-pub fn op_kvrt_env_delete(#[string] key: String) -> Result<(), JsErrorBox> {
-    check_env_key(&key)?;
+pub fn op_kvrt_env_delete(state: &mut OpState, #[string] key: String) -> Result<(), JsErrorBox> {
+    check_env(state, &key)?;
     // SAFETY: see `op_kvrt_env_set`.
     unsafe { std::env::remove_var(key) };
     Ok(())
 }
 
-/// Returns the whole environment as an object.
+/// Returns the whole environment as an object. As in Deno, it needs env
+/// access to every variable, except that variables denied by `--deny-env`
+/// under a global grant are left out.
 #[op2]
 #[serde]
-pub fn op_kvrt_env_to_object() -> HashMap<String, String> {
-    std::env::vars_os()
+pub fn op_kvrt_env_to_object(state: &mut OpState) -> Result<HashMap<String, String>, JsErrorBox> {
+    let permissions = state.borrow::<PermissionsContainer>();
+    let partial = permissions.query_env(None) == PermissionState::GrantedPartial;
+    if !partial {
+        permissions.check_env_all().map_err(JsErrorBox::from_err)?;
+    }
+    Ok(std::env::vars_os()
         .filter_map(|(k, v)| Some((k.into_string().ok()?, v.into_string().ok()?)))
-        .collect()
-}
-
-/// Returns the current working directory.
-#[op2]
-#[string]
-pub fn op_kvrt_cwd() -> Result<String, std::io::Error> {
-    Ok(std::env::current_dir()?.to_string_lossy().into_owned())
+        .filter(|(k, _)| !partial || permissions.query_env(Some(k)) == PermissionState::Granted)
+        .collect())
 }
 
 /// `Deno.exitCode`: the code the process exits with when its event loop

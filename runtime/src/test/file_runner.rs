@@ -16,8 +16,10 @@ use super::filter::NameFilter;
 use super::ops::TestSession;
 use super::order::Shuffler;
 use super::sanitizer::Sanitizer;
+use crate::ops::lifecycle;
 use crate::resolver::ConfigOptions;
 use crate::worker::create_runtime;
+use deno_permissions::PermissionsOptions;
 
 /// What every file of a run shares.
 pub struct RunContext {
@@ -32,6 +34,8 @@ pub struct RunContext {
     pub failures: Arc<AtomicUsize>,
     /// Where each module's configuration (import map) comes from.
     pub config: ConfigOptions,
+    /// What the flags grant; each module starts with these.
+    pub permissions: PermissionsOptions,
 }
 
 impl RunContext {
@@ -85,8 +89,9 @@ pub fn run_file(specifier: &ModuleSpecifier, ctx: &RunContext) {
 async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(), String> {
     let origin = specifier.to_string();
     let resolver = crate::run::resolver_for(specifier, &ctx.config)?;
-    let mut runtime =
-        create_runtime(specifier, Vec::new(), resolver).map_err(|e| uncaught_text(&e))?;
+    let permissions = crate::permissions::from_options(&ctx.permissions)?;
+    let mut runtime = create_runtime(specifier, Vec::new(), resolver, permissions)
+        .map_err(|e| uncaught_text(&e))?;
     runtime.op_state().borrow_mut().put(TestSession::new(
         ctx.events.clone(),
         origin.clone(),
@@ -97,6 +102,10 @@ async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(),
         .await
         .map_err(|e| uncaught_text(&e))?;
     evaluate(&mut runtime, id).await?;
+    // The module's lifecycle events, as `deno test` dispatches them.
+    lifecycle::dispatch(&mut runtime, "load")
+        .await
+        .map_err(|e| uncaught_text(&e))?;
 
     let (tests, run_test) = {
         let state = runtime.op_state();
@@ -125,7 +134,7 @@ async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(),
         used_only,
     });
     let Some(run_test) = run_test else {
-        return Ok(());
+        return unload(&mut runtime).await;
     };
     let mut sanitizer = Sanitizer::new(&runtime);
     for desc in selected {
@@ -151,6 +160,16 @@ async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(),
             outcome = Outcome::Failed(super::event::Failure::Leaks(lines));
         }
         ctx.send(TestEvent::Result(desc, outcome, elapsed));
+    }
+    unload(&mut runtime).await
+}
+
+/// Dispatches `beforeunload` and `unload` once the module's tests are done.
+async fn unload(runtime: &mut JsRuntime) -> Result<(), String> {
+    for kind in ["beforeunload", "unload"] {
+        lifecycle::dispatch(runtime, kind)
+            .await
+            .map_err(|e| uncaught_text(&e))?;
     }
     Ok(())
 }

@@ -22,6 +22,8 @@ use std::time::Instant;
 
 use deno_core::ModuleSpecifier;
 
+use deno_permissions::PermissionsOptions;
+
 use crate::resolver::ConfigOptions;
 
 pub use reporter::ReporterKind;
@@ -55,6 +57,8 @@ pub struct TestOptions {
     pub sanitize_resources: bool,
     /// Where each module's configuration (import map) comes from.
     pub config: ConfigOptions,
+    /// What the flags grant; each module starts with these.
+    pub permissions: PermissionsOptions,
 }
 
 /// The number of modules `--parallel` runs at once: `DENO_JOBS`, else the CPUs.
@@ -128,6 +132,7 @@ pub fn run_tests(options: TestOptions) -> i32 {
         fail_fast: options.fail_fast,
         failures: Arc::new(AtomicUsize::new(0)),
         config: options.config.clone(),
+        permissions: options.permissions.clone(),
     });
     let queue = Arc::new(Mutex::new(VecDeque::from(specifiers)));
     let mut workers = Vec::new();
