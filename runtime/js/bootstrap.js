@@ -411,11 +411,7 @@ const denoNs = {
     op_kvrt_exit(code | 0);
   },
   test: testRunner.test,
-  openKv: kv.openKv,
-  Kv: kv.Kv,
-  AtomicOperation: kv.AtomicOperation,
-  KvU64: kv.KvU64,
-  KvListIterator: kv.KvListIterator,
+  // (Deno KV's classes are on Deno already: kv_ext's 00_install.js puts them there)
 };
 for (const [name, value] of Object.entries(denoNs)) {
   define(globalThis.Deno, name, value, true);

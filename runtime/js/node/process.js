@@ -7,7 +7,7 @@ import { core, internals, primordials } from "ext:core/mod.js";
 import {
   op_kvrt_args,
   op_kvrt_build_target,
-  op_kvrt_cwd,
+  op_fs_cwd,
   op_kvrt_env_delete,
   op_kvrt_env_get,
   op_kvrt_env_set,
@@ -211,7 +211,7 @@ const process = {
   argv,
   argv0: execPath,
   arch: nodeArch,
-  cwd: () => op_kvrt_cwd(),
+  cwd: () => op_fs_cwd(),
   emitWarning,
   env,
   execArgv: [],
