@@ -6,7 +6,9 @@
 
 use deno_core::op2;
 use deno_error::JsErrorBox;
-use zlib_rs::{DeflateConfig, Inflate, InflateError, InflateFlush, Method, ReturnCode, Status};
+use zlib_rs::{
+    Deflate, DeflateConfig, DeflateFlush, Inflate, InflateError, InflateFlush, Method, Status,
+};
 
 /// The failure Node reports, encoded as `code|errno|message` for
 /// node/zlib.js, which makes it an `Error` with `code` and `errno`.
@@ -30,8 +32,11 @@ fn framed_window_bits(mode: &str, window_bits: i32) -> Result<i32, JsErrorBox> {
     })
 }
 
-/// Deflates all of `input` at once with zlib's parameters (level -1..=9,
-/// windowBits 8..=15, memLevel 1..=9, strategy 0..=4).
+/// Deflates all of `input`, with zlib's parameters (level -1..=9,
+/// windowBits 8..=15, memLevel 1..=9, strategy 0..=4), the way Node's
+/// `zlibBufferSync` drives zlib: all input at once with `Z_FINISH`, output
+/// `chunk_size` bytes at a time (zlib-ng's fast levels end blocks where the
+/// output fills, so this is part of the format Deno writes).
 #[op2]
 #[buffer]
 pub fn op_node_zlib_deflate(
@@ -41,6 +46,7 @@ pub fn op_node_zlib_deflate(
     #[smi] window_bits: i32,
     #[smi] mem_level: i32,
     #[smi] strategy: i32,
+    #[smi] chunk_size: u32,
 ) -> Result<Vec<u8>, JsErrorBox> {
     let strategy = match strategy {
         0 => zlib_rs::Strategy::Default,
@@ -50,6 +56,14 @@ pub fn op_node_zlib_deflate(
         4 => zlib_rs::Strategy::Fixed,
         _ => return Err(invalid(format!("invalid zlib strategy {strategy}"))),
     };
+    if !(-1..=9).contains(&level)
+        || !(8..=15).contains(&window_bits)
+        || !(1..=9).contains(&mem_level)
+    {
+        return Err(invalid(format!(
+            "invalid zlib level {level}, windowBits {window_bits} or memLevel {mem_level}"
+        )));
+    }
     // zlib (and zlib-ng) raise windowBits 8 to 9.
     let window_bits = framed_window_bits(mode, window_bits.max(9))?;
     let config = DeflateConfig {
@@ -59,17 +73,25 @@ pub fn op_node_zlib_deflate(
         mem_level,
         strategy,
     };
-    // (the bound leaves out the gzip header and trailer)
-    let mut out = vec![0u8; zlib_rs::compress_bound(input.len()) + 32];
-    let (written, rc) = zlib_rs::compress_slice(&mut out, input, config);
-    let written = written.len();
-    match rc {
-        ReturnCode::Ok | ReturnCode::StreamEnd => {
-            out.truncate(written);
-            Ok(out)
+    let mut deflate = Deflate::new_with_config(config);
+    let mut out = Vec::with_capacity(input.len() / 2 + 64);
+    let mut chunk = vec![0u8; (chunk_size as usize).max(64)];
+    loop {
+        let (taken, made) = (deflate.total_in() as usize, deflate.total_out());
+        let status = deflate
+            .compress(
+                &input[taken.min(input.len())..],
+                &mut chunk,
+                DeflateFlush::Finish,
+            )
+            .map_err(|err| {
+                let message = deflate.error_message().unwrap_or_else(|| err.as_str());
+                zlib_error("Z_STREAM_ERROR", -2, message)
+            })?;
+        out.extend_from_slice(&chunk[..(deflate.total_out() - made) as usize]);
+        if status == Status::StreamEnd {
+            return Ok(out);
         }
-        ReturnCode::MemError => Err(zlib_error("Z_MEM_ERROR", -4, "insufficient memory")),
-        rc => Err(zlib_error("Z_STREAM_ERROR", rc as i32, "stream error")),
     }
 }
 
@@ -138,9 +160,10 @@ fn inflate_member(
 }
 
 /// `brotliCompressSync` as Deno computes it: quality 0..=11, lgwin
-/// 10..=24, mode 0..=2 (generic, text, font), with the one-shot encoder call
-/// (the streaming encoder for empty input, whose one-shot form writes a
-/// different empty stream than Deno's).
+/// 10..=24, mode 0..=2 (generic, text, font), all input in one `FINISH`
+/// call of the streaming encoder, sized by a size hint (the one-shot
+/// encoder call gives the same bytes, but writes a different empty stream
+/// and panics at quality 10).
 #[op2]
 #[buffer]
 pub fn op_node_brotli_compress(
@@ -149,49 +172,53 @@ pub fn op_node_brotli_compress(
     #[smi] lgwin: i32,
     #[smi] mode: i32,
 ) -> Result<Vec<u8>, JsErrorBox> {
-    use brotli::enc::backward_references::BrotliEncoderMode;
-    use brotli::enc::encode::BrotliEncoderCompress;
-    use brotli::enc::{BrotliEncoderParams, StandardAlloc};
-
-    let mode = match mode {
-        0 => BrotliEncoderMode::BROTLI_MODE_GENERIC,
-        1 => BrotliEncoderMode::BROTLI_MODE_TEXT,
-        2 => BrotliEncoderMode::BROTLI_MODE_FONT,
-        _ => return Err(invalid(format!("invalid brotli mode {mode}"))),
+    use brotli::enc::encode::{
+        BrotliEncoderOperation, BrotliEncoderParameter, BrotliEncoderStateStruct,
     };
-    let failed = || zlib_error("ERR_BROTLI_COMPRESSION_FAILED", -1, "Compression failed");
-    if input.is_empty() {
-        let params = BrotliEncoderParams {
-            quality,
-            lgwin,
-            mode,
-            ..Default::default()
-        };
-        let mut out = Vec::new();
-        brotli::BrotliCompress(&mut &input[..], &mut out, &params).map_err(|_| failed())?;
-        return Ok(out);
+    use brotli::enc::StandardAlloc;
+
+    if !(0..=11).contains(&quality) || !(10..=24).contains(&lgwin) || !(0..=2).contains(&mode) {
+        return Err(invalid(format!(
+            "invalid brotli quality {quality}, lgwin {lgwin} or mode {mode}"
+        )));
     }
-    // BrotliEncoderMaxCompressedSize, as Deno sizes its output.
-    let large_blocks = input.len() >> 24;
-    let mut out = vec![0u8; input.len() + 2 + 4 * large_blocks + 3 + 1];
-    let mut size = out.len();
-    let ok = BrotliEncoderCompress(
-        StandardAlloc::default(),
-        &mut StandardAlloc::default(),
-        quality,
-        lgwin,
-        mode,
-        input.len(),
-        input,
-        &mut size,
-        &mut out,
-        &mut |_, _, _, _| (),
+    let mut encoder = BrotliEncoderStateStruct::new(StandardAlloc::default());
+    encoder.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_QUALITY, quality as u32);
+    encoder.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_LGWIN, lgwin as u32);
+    encoder.set_parameter(BrotliEncoderParameter::BROTLI_PARAM_MODE, mode as u32);
+    encoder.set_parameter(
+        BrotliEncoderParameter::BROTLI_PARAM_SIZE_HINT,
+        u32::try_from(input.len()).unwrap_or(u32::MAX),
     );
-    if ok == 0 {
-        return Err(failed());
+    let mut out = Vec::with_capacity(input.len() / 2 + 64);
+    let mut chunk = vec![0u8; 64 * 1024];
+    let (mut available_in, mut input_offset) = (input.len(), 0);
+    let mut total_out = Some(0);
+    loop {
+        let (mut available_out, mut output_offset) = (chunk.len(), 0);
+        let ok = encoder.compress_stream(
+            BrotliEncoderOperation::BROTLI_OPERATION_FINISH,
+            &mut available_in,
+            input,
+            &mut input_offset,
+            &mut available_out,
+            &mut chunk,
+            &mut output_offset,
+            &mut total_out,
+            &mut |_, _, _, _| (),
+        );
+        out.extend_from_slice(&chunk[..output_offset]);
+        if !ok {
+            return Err(zlib_error(
+                "ERR_BROTLI_COMPRESSION_FAILED",
+                -1,
+                "Compression failed",
+            ));
+        }
+        if encoder.is_finished() {
+            return Ok(out);
+        }
     }
-    out.truncate(size);
-    Ok(out)
 }
 
 /// `brotliDecompressSync`. Like Deno, input that ends early gives what was
