@@ -187,7 +187,7 @@ for (let i = 0, x = 12345; i < large.length; i++) {
   large[i] = 97 + ((x >> 16) % 7) + (i % 64 === 0 ? 1 : 0);
 }
 const digest = (b: Uint8Array) => `${b.length}/${zlib.crc32(b)}`;
-for (const level of [6, 9]) console.log("zlib large level", level, digest(zlib.deflateRawSync(large, { level })));
+for (const level of [1, 2, 3, 4, 5, 6, 9]) console.log("zlib large level", level, digest(zlib.deflateRawSync(large, { level })));
 console.log("zlib large chunkSize 1024", digest(zlib.deflateRawSync(large, { chunkSize: 1024 })));
 console.log("zlib large brotli quality 5", digest(zlib.brotliCompressSync(large, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } })));
 console.log("zlib large round trip", zlib.crc32(zlib.inflateRawSync(zlib.deflateRawSync(large))) === zlib.crc32(large));
