@@ -179,6 +179,18 @@ for (const [name, input] of Object.entries(inputs)) {
 for (const level of [0, 1, 5, 9, -1]) console.log("zlib level", level, hex(zlib.deflateSync(plain, { level })));
 for (const windowBits of [8, 9, 12]) console.log("zlib windowBits", windowBits, hex(zlib.deflateSync(plain, { windowBits })));
 console.log("zlib memLevel 9", hex(zlib.deflateSync(plain, { memLevel: 9 })));
+// Larger input (zlib's output is written 16 KiB at a time, as Node does);
+// printed by length and a checksum.
+const large = new Uint8Array(1_000_000);
+for (let i = 0, x = 12345; i < large.length; i++) {
+  x = (x * 1103515245 + 12345) & 0x7fffffff;
+  large[i] = 97 + ((x >> 16) % 7) + (i % 64 === 0 ? 1 : 0);
+}
+const digest = (b: Uint8Array) => `${b.length}/${zlib.crc32(b)}`;
+for (const level of [1, 2, 3, 4, 5, 6, 9]) console.log("zlib large level", level, digest(zlib.deflateRawSync(large, { level })));
+console.log("zlib large chunkSize 1024", digest(zlib.deflateRawSync(large, { chunkSize: 1024 })));
+console.log("zlib large brotli quality 5", digest(zlib.brotliCompressSync(large, { params: { [zlib.constants.BROTLI_PARAM_QUALITY]: 5 } })));
+console.log("zlib large round trip", zlib.crc32(zlib.inflateRawSync(zlib.deflateRawSync(large))) === zlib.crc32(large));
 for (const strategy of [1, 2, 3, 4]) console.log("zlib strategy", strategy, hex(zlib.deflateSync(plain, { strategy })));
 console.log("zlib gzip level 9 header", hex(zlib.gzipSync("abc", { level: 9 }).subarray(0, 10)));
 console.log("zlib gzip level 1 header", hex(zlib.gzipSync("abc", { level: 1 }).subarray(0, 10)));

@@ -318,12 +318,7 @@ function dataView(buf) {
 // --- Buffer ------------------------------------------------------------------
 
 /** The class of Buffer instances (Node's FastBuffer). */
-class FastBuffer extends Uint8Array {
-  // deno-lint-ignore constructor-super
-  constructor(bufferOrLength, byteOffset, length) {
-    super(bufferOrLength, byteOffset, length);
-  }
-}
+class FastBuffer extends Uint8Array {}
 
 let warnedDeprecated = false;
 

@@ -103,4 +103,4 @@ class ERR_OUT_OF_RANGE {
   }
 }
 
-export { describeReceived, ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, NodeError };
+export { ERR_INVALID_ARG_TYPE, ERR_OUT_OF_RANGE, NodeError };

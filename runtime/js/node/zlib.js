@@ -126,6 +126,7 @@ function deflateWith(mode) {
       option(options, "windowBits", 8, 15, 15),
       option(options, "memLevel", 1, 9, 8),
       option(options, "strategy", 0, 4, 0),
+      option(options, "chunkSize", 64, 2 ** 32 - 1, 16384),
     );
   };
 }
@@ -139,9 +140,7 @@ function inflateWith(mode) {
 function brotliCompressSync(buffer, options) {
   const bytes = toBytes(buffer);
   const params = options?.params ?? {};
-  let quality = params[constants.BROTLI_PARAM_QUALITY] ?? constants.BROTLI_DEFAULT_QUALITY;
-  // Deno coerces quality 10 (which panics the brotli crate) to 9.
-  if (quality === 10) quality = 9;
+  const quality = params[constants.BROTLI_PARAM_QUALITY] ?? constants.BROTLI_DEFAULT_QUALITY;
   const lgwin = params[constants.BROTLI_PARAM_LGWIN] ?? constants.BROTLI_DEFAULT_WINDOW;
   const mode = params[constants.BROTLI_PARAM_MODE] ?? constants.BROTLI_MODE_GENERIC;
   for (const [name, value, min, max] of [["quality", quality, 0, 11], ["lgwin", lgwin, 10, 24], ["mode", mode, 0, 2]]) {
