@@ -15,6 +15,14 @@ const cases: [string, string, string | undefined][] = [
   ["missing token", `${base}/kv_remote_authorize`, undefined],
   ["not a url", "http://[oops", good],
 ];
+Deno.env.set("DENO_KV_ACCESS_TOKEN", good);
+{
+  // Deno's "remote backend" test: the fixture stores nothing.
+  const kv = await Deno.openKv(`${base}/kv_remote_authorize`);
+  console.log("remote backend set", Deno.inspect(await kv.set(["some-key"], 1)));
+  console.log("remote backend get", Deno.inspect(await kv.get(["some-key"])));
+  kv.close();
+}
 for (const [name, url, token] of cases) {
   if (token === undefined) Deno.env.delete("DENO_KV_ACCESS_TOKEN");
   else Deno.env.set("DENO_KV_ACCESS_TOKEN", token);

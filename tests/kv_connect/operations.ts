@@ -53,7 +53,7 @@ const list = async (label: string, selector: Deno.KvListSelector, options?: Deno
 };
 await list("list prefix", { prefix: ["keys"] });
 await list("list reverse limit", { prefix: ["keys"] }, { reverse: true, limit: 3 });
-await list("list start/end", { start: ["keys", 2.5], end: ["keys", "b"] });
+await list("list start/end", { start: ["keys", "a"], end: ["keys", 2.5] });
 await list("list batch", { prefix: ["keys"] }, { batchSize: 2 });
 const iter = kv.list({ prefix: ["keys"] }, { limit: 2 });
 for await (const _ of iter) { /* drain */ }
@@ -106,11 +106,13 @@ await kv.delete(["watched", "a"]);
 show("watch 4", await chunk());
 await reader.cancel();
 
-// listenQueue: KV Connect has no queues, the listener waits until close.
+// listenQueue: KV Connect has no queues, the listener just waits. (After
+// close Deno's never settles and keeps the process alive, hence the exit;
+// kvrt's resolves, as for a local database.)
 let delivered = 0;
 const listening = kv.listenQueue(() => { delivered++; });
 const race = await Promise.race([listening.then(() => "ended"), new Promise((r) => setTimeout(() => r("waiting"), 300))]);
 console.log("listenQueue before close", race, delivered);
 kv.close();
-await attempt("listenQueue after close", () => listening);
 await attempt("get after close", () => kv.get(["values", "string"]));
+Deno.exit(0);

@@ -312,8 +312,9 @@ impl KvBackend for RemoteBackend {
     }
 
     /// As Deno's remote backend: KV Connect has no queues, so `listenQueue`
-    /// waits until the database closes.
+    /// waits (with Deno's warning), until the database closes.
     async fn dequeue_next_message(&self) -> Result<Option<Box<dyn QueueMessageHandle>>, JsErrorBox> {
+        eprintln!("KV Connect does not support queues.");
         std::future::pending().await
     }
 
