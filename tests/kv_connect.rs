@@ -135,7 +135,10 @@ fn operations_match_deno() {
     };
     let deno_out = output(Client::Deno(&deno), "ops-deno");
     let kvrt_out = output(Client::Kvrt, "ops-kvrt");
-    assert!(deno_out.contains("watch 4"), "the scenario ran:\n{deno_out}");
+    assert!(
+        deno_out.contains("watch 4"),
+        "the scenario ran:\n{deno_out}"
+    );
     assert_same(script, &deno_out, &kvrt_out);
 }
 
@@ -144,14 +147,21 @@ fn operations_match_deno() {
 fn interop(writer: Client<'_>, reader: Client<'_>) {
     let server = DenoKv::start("interop");
     let url = server.url();
-    assert_eq!(writer.run("tests/kv_connect/write.ts", &[&url]), "written\n");
+    assert_eq!(
+        writer.run("tests/kv_connect/write.ts", &[&url]),
+        "written\n"
+    );
     let through_server = reader.run("tests/kv_connect/read.ts", &[&url]);
     let by_writer = writer.run("tests/kv_connect/read.ts", &[&url]);
     assert!(through_server.contains("interop"), "{through_server}");
     assert_same("read back through the server", &by_writer, &through_server);
     let file = server.sqlite_path.to_string_lossy().into_owned();
     let local = Client::Kvrt.run("tests/kv_connect/read.ts", &[&file]);
-    assert_same("kvrt's engine on the server's file", &through_server, &local);
+    assert_same(
+        "kvrt's engine on the server's file",
+        &through_server,
+        &local,
+    );
 }
 
 #[test]
@@ -164,6 +174,16 @@ fn deno_writes_kvrt_reads() {
 fn kvrt_writes_deno_reads() {
     let Some(deno) = deno_or_skip() else { return };
     interop(Client::Kvrt, Client::Deno(&deno));
+}
+
+/// A child process killed if the test fails before it exits.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
 }
 
 /// The server killed between writes: the next write fails with a clear
@@ -183,6 +203,7 @@ fn server_killed_mid_run() {
         .spawn()
         .expect("kvrt starts");
     let stdout = child.stdout.take().expect("stdout");
+    let mut child = KillOnDrop(child);
     let (lines_tx, lines) = std::sync::mpsc::channel::<String>();
     std::thread::spawn(move || {
         for line in BufReader::new(stdout).lines().map_while(Result::ok) {
@@ -226,7 +247,7 @@ fn server_killed_mid_run() {
     server.restart();
     std::fs::write(&marker, b"").expect("marker");
     assert_eq!(next(90), "after restart restart");
-    assert!(child.wait().expect("kvrt exits").success());
+    assert!(child.0.wait().expect("kvrt exits").success());
     // Every acknowledged write is on disk (read by kvrt's local engine).
     let file = server.sqlite_path.to_string_lossy().into_owned();
     let dump = Client::Kvrt.run("tests/kv_connect/read.ts", &[&file]);

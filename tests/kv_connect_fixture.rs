@@ -37,7 +37,11 @@ fn respond(status: StatusCode, content_type: &str, body: Vec<u8>) -> Response<Fu
 }
 
 fn json(value: serde_json::Value) -> Response<Full<Bytes>> {
-    respond(StatusCode::OK, "application/json", value.to_string().into_bytes())
+    respond(
+        StatusCode::OK,
+        "application/json",
+        value.to_string().into_bytes(),
+    )
 }
 
 fn metadata(port: u16, version: u64) -> Response<Full<Bytes>> {
@@ -102,7 +106,11 @@ async fn route(request: Request<hyper::body::Incoming>, port: u16) -> Response<F
                     read_is_strongly_consistent: true,
                     status: SnapshotReadStatus::SrSuccess.into(),
                 };
-                respond(StatusCode::OK, "application/x-protobuf", output.encode_to_vec())
+                respond(
+                    StatusCode::OK,
+                    "application/x-protobuf",
+                    output.encode_to_vec(),
+                )
             }
             _ => bad_request(),
         },
@@ -113,7 +121,11 @@ async fn route(request: Request<hyper::body::Incoming>, port: u16) -> Response<F
                     versionstamp: vec![0u8; 10],
                     failed_checks: vec![],
                 };
-                respond(StatusCode::OK, "application/x-protobuf", output.encode_to_vec())
+                respond(
+                    StatusCode::OK,
+                    "application/x-protobuf",
+                    output.encode_to_vec(),
+                )
             }
             Err(_) => bad_request(),
         },

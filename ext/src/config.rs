@@ -250,9 +250,15 @@ impl Default for RemoteOptions {
 impl std::fmt::Debug for RemoteOptions {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RemoteOptions")
-            .field("access_token", &self.access_token.as_ref().map(|_| "<provider>"))
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<provider>"),
+            )
             .field("user_agent", &self.user_agent)
-            .field("root_certificates", &self.root_certificates.as_ref().map(|r| r.len()))
+            .field(
+                "root_certificates",
+                &self.root_certificates.as_ref().map(|r| r.len()),
+            )
             .field("connect_timeout", &self.connect_timeout)
             .field("operation_timeout", &self.operation_timeout)
             .finish()

@@ -35,7 +35,14 @@ pub fn denokv_bin() -> PathBuf {
     }
     eprintln!("installing denokv {DENOKV_VERSION} into {}", root.display());
     let status = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
-        .args(["install", "--locked", "denokv", "--version", DENOKV_VERSION, "--root"])
+        .args([
+            "install",
+            "--locked",
+            "denokv",
+            "--version",
+            DENOKV_VERSION,
+            "--root",
+        ])
         .arg(&root)
         .status()
         .expect("cargo runs");
@@ -71,7 +78,9 @@ impl DenoKv {
         ));
         std::fs::create_dir_all(&dir).expect("temp dir");
         let sqlite_path = dir.join("server.sqlite3");
-        let addr: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().expect("address");
+        let addr: SocketAddr = format!("127.0.0.1:{}", free_port())
+            .parse()
+            .expect("address");
         let mut server = DenoKv {
             child: None,
             addr,
@@ -117,7 +126,11 @@ impl DenoKv {
                     panic!("denokv exited ({status}): {}", self.log());
                 }
             }
-            assert!(Instant::now() < deadline, "denokv did not start: {}", self.log());
+            assert!(
+                Instant::now() < deadline,
+                "denokv did not start: {}",
+                self.log()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

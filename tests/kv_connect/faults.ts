@@ -17,7 +17,7 @@ for (let i = 0; i < 100_000; i++) {
 }
 for (;;) {
   try {
-    await Deno.stat(Deno.args[1]);
+    await Deno.readTextFile(Deno.args[1]);
     break;
   } catch {
     await sleep(50);

@@ -114,11 +114,17 @@ impl RemoteTransport for HttpTransport {
             Ok(response) => {
                 self.record(None);
                 let status = response.status();
-                let body = response.into_body().map_err(|err| error_chain(&err)).boxed();
+                let body = response
+                    .into_body()
+                    .map_err(|err| error_chain(&err))
+                    .boxed();
                 Ok((url, status, HttpResponse(Mutex::new(Some(body)))))
             }
             Err(err) => {
-                let message = format!("error sending request for url ({url}): {}", error_chain(&err));
+                let message = format!(
+                    "error sending request for url ({url}): {}",
+                    error_chain(&err)
+                );
                 self.record(Some(message.clone()));
                 Err(JsErrorBox::generic(message))
             }
@@ -188,7 +194,11 @@ impl<F: std::future::Future> std::future::Future for SyncFuture<F> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<F::Output> {
         let this = self.get_mut();
-        this.0.get_mut().unwrap_or_else(|e| e.into_inner()).as_mut().poll(cx)
+        this.0
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_mut()
+            .poll(cx)
     }
 }
 
@@ -208,6 +218,9 @@ impl<T> Stream for SyncStream<T> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Option<T>> {
         let this = self.get_mut();
-        this.0.get_mut().unwrap_or_else(|e| e.into_inner()).poll_next_unpin(cx)
+        this.0
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .poll_next_unpin(cx)
     }
 }

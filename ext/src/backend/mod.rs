@@ -58,7 +58,10 @@ pub trait KvBackend {
     /// (`Ok(None)` otherwise; the read then goes through
     /// [`snapshot_read`](Self::snapshot_read)). SQLite answers from its
     /// reader connection; a network backend never can.
-    fn try_snapshot_read(&self, ranges: &[ReadRange]) -> Result<Option<Vec<Vec<Entry>>>, JsErrorBox> {
+    fn try_snapshot_read(
+        &self,
+        ranges: &[ReadRange],
+    ) -> Result<Option<Vec<Vec<Entry>>>, JsErrorBox> {
         let _ = ranges;
         Ok(None)
     }
@@ -75,7 +78,8 @@ pub trait KvBackend {
     async fn atomic_write(&self, write: AtomicWrite) -> Result<Option<Versionstamp>, JsErrorBox>;
 
     /// Waits for the next queue message; `None` ends `listenQueue`.
-    async fn dequeue_next_message(&self) -> Result<Option<Box<dyn QueueMessageHandle>>, JsErrorBox>;
+    async fn dequeue_next_message(&self)
+        -> Result<Option<Box<dyn QueueMessageHandle>>, JsErrorBox>;
 
     /// Watches `keys` (encoded).
     fn watch(&self, keys: Vec<Vec<u8>>) -> WatchStream;

@@ -59,7 +59,9 @@ impl RemoteBackend {
         options: &RemoteOptions,
     ) -> Result<RemoteBackend, JsErrorBox> {
         let Ok(parsed) = Url::parse(url) else {
-            return Err(JsErrorBox::type_error(format!("Invalid database url: {url}")));
+            return Err(JsErrorBox::type_error(format!(
+                "Invalid database url: {url}"
+            )));
         };
         if options.access_token.is_none() {
             permissions.check_env(ACCESS_TOKEN_ENV)?;
@@ -214,17 +216,18 @@ fn to_proto_write(write: AtomicWrite) -> Result<denokv_proto::AtomicWrite, JsErr
     let mut mutations = Vec::with_capacity(write.mutations.len());
     for mutation in write.mutations {
         let expire_at = match mutation.expire_at_ms {
-            Some(ms) => Some(
-                chrono::DateTime::from_timestamp_millis(ms)
-                    .ok_or_else(|| JsErrorBox::type_error("Invalid mutation: expireIn is too large"))?,
-            ),
+            Some(ms) => Some(chrono::DateTime::from_timestamp_millis(ms).ok_or_else(|| {
+                JsErrorBox::type_error("Invalid mutation: expireIn is too large")
+            })?),
             None => None,
         };
         let kind = match (mutation.kind, mutation.append_versionstamp) {
             (MutationKind::Set(value), true) => {
                 denokv_proto::MutationKind::SetSuffixVersionstampedKey(to_proto_value(value))
             }
-            (MutationKind::Set(value), false) => denokv_proto::MutationKind::Set(to_proto_value(value)),
+            (MutationKind::Set(value), false) => {
+                denokv_proto::MutationKind::Set(to_proto_value(value))
+            }
             (MutationKind::Delete, _) => denokv_proto::MutationKind::Delete,
             (MutationKind::Sum(value), _) => denokv_proto::MutationKind::Sum {
                 value: to_proto_value(value),
@@ -288,7 +291,8 @@ impl KvBackend for RemoteBackend {
         let mut outputs = if sent.is_empty() {
             Vec::new()
         } else {
-            self.bounded(self.remote.snapshot_read(sent, options)).await?
+            self.bounded(self.remote.snapshot_read(sent, options))
+                .await?
         }
         .into_iter();
         let mut results = Vec::with_capacity(ranges.len());
@@ -313,7 +317,9 @@ impl KvBackend for RemoteBackend {
 
     /// As Deno's remote backend: KV Connect has no queues, so `listenQueue`
     /// waits (with Deno's warning), until the database closes.
-    async fn dequeue_next_message(&self) -> Result<Option<Box<dyn QueueMessageHandle>>, JsErrorBox> {
+    async fn dequeue_next_message(
+        &self,
+    ) -> Result<Option<Box<dyn QueueMessageHandle>>, JsErrorBox> {
         eprintln!("KV Connect does not support queues.");
         std::future::pending().await
     }

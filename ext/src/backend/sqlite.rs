@@ -144,7 +144,10 @@ fn stamps(entries: &[Option<Entry>]) -> Vec<Option<Versionstamp>> {
 impl KvBackend for SqliteBackend {
     /// Served from the reader connection, which in WAL mode never waits for
     /// the writer; `None` when another connection holds a lock.
-    fn try_snapshot_read(&self, ranges: &[ReadRange]) -> Result<Option<Vec<Vec<Entry>>>, JsErrorBox> {
+    fn try_snapshot_read(
+        &self,
+        ranges: &[ReadRange],
+    ) -> Result<Option<Vec<Vec<Entry>>>, JsErrorBox> {
         self.store
             .try_read(ranges, now_ms())
             .map_err(|err| boxed(err.into()))
@@ -182,12 +185,15 @@ impl KvBackend for SqliteBackend {
 
     /// Messages enqueued by other processes are seen within one poll
     /// interval.
-    async fn dequeue_next_message(&self) -> Result<Option<Box<dyn QueueMessageHandle>>, JsErrorBox> {
+    async fn dequeue_next_message(
+        &self,
+    ) -> Result<Option<Box<dyn QueueMessageHandle>>, JsErrorBox> {
         let mut commits = self.signal.subscribe();
         loop {
-            let (message, next_ready) = with_store(&self.store, |store| poll_queue(store, now_ms()))
-                .await
-                .map_err(boxed)?;
+            let (message, next_ready) =
+                with_store(&self.store, |store| poll_queue(store, now_ms()))
+                    .await
+                    .map_err(boxed)?;
             if let Some(message) = message {
                 self.leases.hold(self.store.clone(), message.id.clone());
                 return Ok(Some(Box::new(SqliteMessage {

@@ -36,7 +36,11 @@ pub async fn op_kv_dequeue_next_message(
     #[smi] rid: ResourceId,
 ) -> Result<Option<MessageOut>, KvError> {
     let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
-    let next = db.backend.dequeue_next_message().or_cancel(db.cancel.clone()).await;
+    let next = db
+        .backend
+        .dequeue_next_message()
+        .or_cancel(db.cancel.clone())
+        .await;
     let handle = match next {
         Err(_closed) => return Ok(None),
         Ok(result) => match result? {
@@ -61,7 +65,10 @@ pub async fn op_kv_finish_dequeued_message(
     #[smi] id: ResourceId,
     success: bool,
 ) -> Result<(), KvError> {
-    let message = state.borrow_mut().resource_table.take::<MessageResource>(id)?;
+    let message = state
+        .borrow_mut()
+        .resource_table
+        .take::<MessageResource>(id)?;
     let handle = message.0.borrow_mut().take();
     // The database must still be open: after close the message is left
     // leased, and delivered again once the lease runs out.

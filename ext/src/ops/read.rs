@@ -160,8 +160,11 @@ pub fn op_kv_snapshot_read<'s>(
 /// The entries of a finished asynchronous read, parked until the shim takes
 /// them with `op_kv_take_read`.
 pub struct ReadResult {
-    results: RefCell<Option<(Vec<Vec<Entry>>, Vec<bool>)>>,
+    results: RefCell<Option<Parked>>,
 }
+
+/// Each range's entries, and whether they carry their keys.
+type Parked = (Vec<Vec<Entry>>, Vec<bool>);
 
 impl Resource for ReadResult {
     fn name(&self) -> Cow<'_, str> {
