@@ -244,17 +244,19 @@ fn to_proto_write(write: AtomicWrite) -> Result<denokv_proto::AtomicWrite, JsErr
             expire_at,
         });
     }
-    let enqueues = write
-        .enqueues
-        .into_iter()
-        .map(|enqueue| denokv_proto::Enqueue {
+    // (refused by the client, which has no queues; converted for the error)
+    let now = crate::database::now_ms();
+    let mut enqueues = Vec::with_capacity(write.enqueues.len());
+    for enqueue in write.enqueues {
+        let at = now.saturating_add(enqueue.delay_ms.min(i64::MAX as u64) as i64);
+        enqueues.push(denokv_proto::Enqueue {
             payload: enqueue.payload,
-            deadline: chrono::Utc::now()
-                + chrono::Duration::milliseconds(enqueue.delay_ms.min(i64::MAX as u64) as i64),
+            deadline: chrono::DateTime::from_timestamp_millis(at)
+                .ok_or_else(|| JsErrorBox::type_error("Invalid enqueue delay"))?,
             keys_if_undelivered: enqueue.keys_if_undelivered,
             backoff_schedule: enqueue.backoff_schedule,
-        })
-        .collect();
+        });
+    }
     Ok(denokv_proto::AtomicWrite {
         checks,
         mutations,
