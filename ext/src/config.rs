@@ -140,7 +140,9 @@ pub enum OpenTarget<'a> {
     /// (after `DENO_KV_PATH_PREFIX`), relative to the working directory
     /// when not absolute.
     File(&'a Path),
-    /// A KV Connect URL.
+    /// A KV Connect URL: the database's (before the metadata exchange),
+    /// then each data-path endpoint its metadata names, before every call
+    /// (as Deno checks net access).
     Remote(&'a str),
 }
 
