@@ -1,13 +1,17 @@
 #!/usr/bin/env python3
 """Benchmark kvrt against real Deno on the Deno KV workloads of bench/workload.ts.
 
-    python3 bench/run.py [--quick] [--rows a,b] [--runs 5] [--ms 1500] [--entries N]
+    python3 bench/run.py [--quick] [--rows a,b] [--runs 5] [--ms 1500] [--entries N] [--kvrt PATH]
 
 Each row runs as a fresh process of each runtime, kvrt and Deno alternately,
 `--runs` times each; the table shows medians. Each process's wall time and peak
 RSS (ru_maxrss from os.wait4) are recorded. The table goes to stdout and, as
 Markdown, to bench/results.md (bench/results-quick.md with --quick); every raw
 sample goes to the matching .json file.
+
+Rows on the "remote" database run both runtimes as KV Connect clients of one
+real denokv server per row (127.0.0.1, a temporary SQLite file), installed by
+`scripts/setup.sh --with-deno` into ${KVRT_TOOLS_DIR:-~/.cache/kvrt-tools}.
 
 Python 3.11 standard library only; builds nothing.
 """
@@ -36,6 +40,11 @@ WORKLOAD = "bench/workload.ts"  # relative to ROOT, the children's cwd
 KVRT = ROOT / "target" / "release" / "kvrt"
 DENO = ROOT / "node_modules" / "@deno" / "linux-x64-glibc" / "deno"
 CACHE = Path(tempfile.gettempdir()) / "kvrt-bench-cache"
+TOOLS = Path(os.environ.get("KVRT_TOOLS_DIR") or Path.home() / ".cache" / "kvrt-tools")
+DENOKV = TOOLS / "bin" / "denokv"
+DENOKV_TOKEN = "kvrt-bench-token-0123456789"
+# The KV Connect server of the current remote row (see DenoKv).
+REMOTE_ENV: dict[str, str] = {}
 
 
 @dataclass
@@ -87,7 +96,42 @@ def build_rows(entries: int) -> list[Row]:
         Row("list_1m", "file", f"list of {entries:,} entries, streaming", False,
             max_rss_mib=100, timeout=900)
     )
+    for name, label, latency in base:
+        if name in ("set", "get", "list_page", "atomic_cas"):
+            rows.append(Row(name, "remote", label, latency, min_ratio=1.0))
     return rows
+
+
+class DenoKv:
+    """A denokv server on 127.0.0.1 with a temporary database, for one row."""
+
+    def __init__(self) -> None:
+        self.dir = Path(tempfile.mkdtemp(prefix="kvrt-bench-denokv-"))
+        import socket
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = open(self.dir / "server.log", "wb")
+        self.proc = subprocess.Popen(
+            [str(DENOKV), "--sqlite-path", str(self.dir / "db.sqlite3"), "serve",
+             "--access-token", DENOKV_TOKEN, "--addr", f"127.0.0.1:{port}"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=self.log)
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                    break
+            except OSError:
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"denokv did not start: {(self.dir / 'server.log').read_text()}")
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        self.proc.kill()
+        self.proc.wait()
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 @dataclass
@@ -107,6 +151,7 @@ def child_env() -> dict[str, str]:
     # Deno's KV overrides would change which database a row opens.
     for var in ("DENO_KV_DB_MODE", "DENO_KV_PATH_PREFIX", "DENO_KV_DEFAULT_PATH"):
         env.pop(var, None)
+    env.update(REMOTE_ENV)
     return env
 
 
@@ -270,7 +315,11 @@ def main() -> int:
     parser.add_argument("--ms", type=int, help="time box of each measured loop in ms (default 1500; 150 with --quick)")
     parser.add_argument("--entries", type=int, help="entries of the scale row (default 1,000,000; 20,000 with --quick)")
     parser.add_argument("--out", help="Markdown output (default bench/results.md; bench/results-quick.md with --quick)")
+    parser.add_argument("--kvrt", help="the kvrt binary (default target/release/kvrt)")
     opts = parser.parse_args()
+    global KVRT
+    if opts.kvrt:
+        KVRT = Path(opts.kvrt).resolve()
 
     runs = opts.runs if opts.runs is not None else (1 if opts.quick else 5)
     ms = opts.ms if opts.ms is not None else (150 if opts.quick else 1500)
@@ -281,7 +330,7 @@ def main() -> int:
         parser.error("--runs must be at least 1")
 
     if not KVRT.is_file():
-        print(f"kvrt release binary not found at {KVRT.relative_to(ROOT)}; build it first:\n"
+        print(f"kvrt binary not found at {KVRT}; build it first:\n"
               "  cargo build --release -p kvrt", file=sys.stderr)
         return 1
     if not DENO.is_file():
@@ -315,6 +364,14 @@ def main() -> int:
         if row.name == "list_1m":
             source = populated_file(entries)
         samples: dict[str, list[Sample]] = {"kvrt": [], "deno": []}
+        server = None
+        if row.db == "remote":
+            if not DENOKV.is_file():
+                print(f"denokv not found at {DENOKV}; install it with ./scripts/setup.sh --with-deno",
+                      file=sys.stderr)
+                return 1
+            server = DenoKv()
+            REMOTE_ENV.update(KVRT_BENCH_KV_URL=server.url, DENO_KV_ACCESS_TOKEN=DENOKV_TOKEN)
         for i in range(runs):
             for runtime in ("kvrt", "deno"):
                 work = None
@@ -336,6 +393,9 @@ def main() -> int:
                 if sample.error:
                     failures += 1
                     print("    " + sample.error.replace("\n", "\n    "), file=sys.stderr, flush=True)
+        if server is not None:
+            server.stop()
+            REMOTE_ENV.clear()
         results.append(summarize(row, samples))
 
     table = render(results)

@@ -19,10 +19,11 @@
 //   --entries N    populate: number of entries (default 1,000,000)
 //
 // "file" opens a fresh database in a new temp dir (Deno.makeTempDir) that is
-// removed at the end; "memory" opens ":memory:". Only APIs both runtimes have
+// removed at the end; "memory" opens ":memory:"; "remote" opens the KV
+// Connect URL in KVRT_BENCH_KV_URL. Only APIs both runtimes have
 // are used (no Deno.Command, Deno.memoryUsage, Deno.readDir, ...).
 
-const USAGE = "usage: workload.ts <row> <file|memory> [--ms T] [--max-ops N] " +
+const USAGE = "usage: workload.ts <row> <file|memory|remote> [--ms T] [--max-ops N] " +
   "[--warmup-ms T] [--path P] [--entries N]";
 
 function fail(message: string): never {
@@ -56,7 +57,9 @@ function numFlag(name: string, fallback: number): number {
 const row = positional[0];
 const db = positional[1] ?? "memory";
 if (!row) fail("missing row");
-if (db !== "file" && db !== "memory") fail(`database must be "file" or "memory", not "${db}"`);
+if (db !== "file" && db !== "memory" && db !== "remote") {
+  fail(`database must be "file", "memory" or "remote", not "${db}"`);
+}
 const TIME_MS = numFlag("ms", 2000);
 const MAX_OPS = numFlag("max-ops", Infinity);
 const WARMUP_MS = numFlag("warmup-ms", 200);
@@ -72,6 +75,8 @@ const value = (i: number) => ({ i, name: "user" + i });
 let tempDir: string | null = null;
 async function open(): Promise<Kv> {
   if (db === "memory") return await Deno.openKv(":memory:");
+  // A KV Connect server started by bench/run.py (token in DENO_KV_ACCESS_TOKEN).
+  if (db === "remote") return await Deno.openKv(Deno.env.get("KVRT_BENCH_KV_URL"));
   tempDir = await Deno.makeTempDir({ prefix: "kvrt-bench-" });
   return await Deno.openKv(`${tempDir}/bench.sqlite3`);
 }

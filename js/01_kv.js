@@ -15,10 +15,11 @@ import {
   op_kv_set,
   op_kv_serialize,
   op_kv_snapshot_read,
+  op_kv_snapshot_read_async,
+  op_kv_take_read,
   op_kv_void_async,
-  op_kv_wait_readable,
+  op_kv_watch,
   op_kv_watch_next,
-  op_kv_watch_open,
 } from "ext:core/ops";
 
 // Built-ins captured before user code runs (deno_core's primordials): a
@@ -110,24 +111,26 @@ function sliceExpired() {
 }
 
 /** The result of `op_kv_snapshot_read`, or a promise of it when the slice
- * is used up or the file is locked by another process (waited for off the
- * JavaScript thread). */
-function snapshotRead(rid, ranges) {
+ * is used up or the backend cannot answer at once (a file locked by another
+ * process, a remote database): then read asynchronously. */
+function snapshotRead(rid, ranges, consistency) {
   if (!sliceExpired()) {
     const result = op_kv_snapshot_read(rid, ranges);
     if (result !== null) return result;
+    return asyncSnapshotRead(rid, ranges, consistency);
   }
-  return slowSnapshotRead(rid, ranges);
+  return slowSnapshotRead(rid, ranges, consistency);
 }
 
-async function slowSnapshotRead(rid, ranges) {
+async function slowSnapshotRead(rid, ranges, consistency) {
   await op_kv_void_async();
-  let result = op_kv_snapshot_read(rid, ranges);
-  while (result === null) {
-    await op_kv_wait_readable(rid);
-    result = op_kv_snapshot_read(rid, ranges);
-  }
-  return result;
+  const result = op_kv_snapshot_read(rid, ranges);
+  if (result !== null) return result;
+  return asyncSnapshotRead(rid, ranges, consistency);
+}
+
+async function asyncSnapshotRead(rid, ranges, consistency) {
+  return op_kv_take_read(await op_kv_snapshot_read_async(rid, ranges, consistency ?? null));
 }
 
 const customInspect = SymbolFor("Deno.customInspect");
@@ -751,7 +754,7 @@ class KvListIterator {
       // An oversized batch is rejected by the op, after selector errors.
       batchSize: this.#batchSize,
       reverse: this.#reverse,
-    }]))[0];
+    }], this.#consistency))[0];
     if (entries.length < want) this.#lastBatch = true;
     this.#buffer = entries;
     this.#index = 0;
@@ -809,7 +812,8 @@ class Kv {
 
   async get(key, options) {
     const parts = readKey(key);
-    checkConsistency(own(options, "consistency"));
+    const consistency = own(options, "consistency");
+    checkConsistency(consistency);
     const ranges = await snapshotRead(this.#rid, [{
       __proto__: null,
       key: parts,
@@ -819,7 +823,7 @@ class Kv {
       cursor: null,
       limit: 1,
       reverse: false,
-    }]);
+    }], consistency);
     return entryOf(key, ranges[0][0]);
   }
 
@@ -837,8 +841,9 @@ class Kv {
         reverse: false,
       };
     }
-    checkConsistency(own(options, "consistency"));
-    const results = await snapshotRead(this.#rid, ranges);
+    const consistency = own(options, "consistency");
+    checkConsistency(consistency);
+    const results = await snapshotRead(this.#rid, ranges, consistency);
     const out = [];
     for (let i = 0; i < results.length; i++) out[i] = entryOf(keys[i], results[i][0]);
     return out;
@@ -938,48 +943,61 @@ class Kv {
    * per change (every commit with `raw`). */
   watch(keys, options) {
     // The op refuses too many keys before any key is read, as Deno does.
-    const watchRid = op_kv_watch_open(typeof keys?.length === "number" ? keys.length : 0);
-    let raw, opKeys;
+    const count = typeof keys?.length === "number" ? keys.length : 0;
+    let raw, opKeys, keyError;
     try {
       raw = !!own(options, "raw");
       opKeys = readKeys(keys);
     } catch (error) {
-      core.tryClose(watchRid);
-      throw error;
+      keyError = error;
     }
-    const rid = this.#rid;
+    const watchRid = op_kv_watch(this.#rid, count, keyError === undefined ? opKeys : []);
+    if (keyError !== undefined) {
+      core.tryClose(watchRid);
+      throw keyError;
+    }
     const isClosed = () => this.#closed;
-    let last = null;
+    // The encoded entries (or null) of the last chunk: an update marks the
+    // unchanged ones. Each chunk decodes its own copies.
+    const last = [];
     const ReadableStream = readableStream();
     // A null-prototype source: the stream's constructor must not find an
     // inherited `start` or `type`.
     return new ReadableStream({
       __proto__: null,
       async pull(controller) {
-        let entries;
-        try {
-          entries = await op_kv_watch_next(rid, watchRid, opKeys, last, raw);
-        } catch (error) {
-          core.tryClose(watchRid);
-          // A database closed before this pull started ends the stream too.
-          if (isClosed()) controller.close();
-          else controller.error(error);
+        while (true) {
+          let updates;
+          try {
+            updates = await op_kv_watch_next(watchRid);
+          } catch (error) {
+            core.tryClose(watchRid);
+            // A database closed before this pull started ends the stream too.
+            if (isClosed()) controller.close();
+            else controller.error(error);
+            return;
+          }
+          if (updates === null) {
+            core.tryClose(watchRid);
+            controller.close();
+            return;
+          }
+          let changed = false;
+          for (let i = 0; i < keys.length; i++) {
+            const update = updates[i];
+            if (update === "unchanged") continue;
+            const versionstamp = update?.versionstamp ?? null;
+            if (i < last.length && versionstamp === (last[i]?.versionstamp ?? null)) continue;
+            changed = true;
+            last[i] = update;
+          }
+          // Deno's `raw` watch sees every update, even one changing nothing.
+          if (!changed && !raw) continue;
+          const chunk = [];
+          for (let i = 0; i < last.length; i++) chunk[i] = watchedEntry(keys[i], last[i]);
+          controller.enqueue(chunk);
           return;
         }
-        if (entries === null) {
-          core.tryClose(watchRid);
-          controller.close();
-          return;
-        }
-        const versionstamps = [];
-        const chunk = [];
-        for (let i = 0; i < entries.length; i++) {
-          const entry = entries[i];
-          versionstamps[i] = entry?.versionstamp ?? null;
-          chunk[i] = watchedEntry(keys[i], entry);
-        }
-        last = versionstamps;
-        controller.enqueue(chunk);
       },
       cancel() {
         core.tryClose(watchRid);

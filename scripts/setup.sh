@@ -35,4 +35,11 @@ if [ "${1:-}" = "--with-deno" ]; then
     echo "setup: installing the reference Deno 2.9.6 from npm"
     npm install --no-save --no-audit --no-fund --silent @deno/linux-x64-glibc@2.9.6
   fi
+  tools="${KVRT_TOOLS_DIR:-$HOME/.cache/kvrt-tools}"
+  if [ ! -x "$tools/bin/denokv" ]; then
+    echo "setup: installing denokv 0.14.0 into $tools (cargo install --locked)"
+    started=$(date +%s)
+    cargo install --locked --quiet denokv --version 0.14.0 --root "$tools"
+    echo "setup: denokv installed in $(( $(date +%s) - started )) s"
+  fi
 fi

@@ -5,8 +5,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
+use std::time::Duration;
+
 use deno_error::JsErrorBox;
 use kv_engine::limits;
+
+use crate::backend::KvDatabaseHandler;
 
 /// The extension's configuration, passed to [`kv_ext::init`](crate::kv_ext).
 /// Build one with [`KvConfig::builder`].
@@ -21,6 +25,11 @@ pub struct KvConfig {
     /// Whether `DENO_KV_DB_MODE`, `DENO_KV_DEFAULT_PATH` and
     /// `DENO_KV_PATH_PREFIX` change what `Deno.openKv` opens.
     pub env_overrides: bool,
+    /// How KV Connect (`http(s)://` URLs) reaches servers.
+    pub remote: RemoteOptions,
+    /// Replaces the built-in choice of backend (see
+    /// [`KvDatabaseHandler`]).
+    pub handler: Option<Arc<dyn KvDatabaseHandler>>,
 }
 
 impl KvConfig {
@@ -33,6 +42,8 @@ impl KvConfig {
             permissions: Arc::new(AllowAll),
             limits: KvLimits::default(),
             env_overrides: false,
+            remote: RemoteOptions::default(),
+            handler: None,
         })
     }
 }
@@ -49,6 +60,7 @@ impl std::fmt::Debug for KvConfig {
             .field("default_location", &self.default_location)
             .field("limits", &self.limits)
             .field("env_overrides", &self.env_overrides)
+            .field("remote", &self.remote)
             .finish_non_exhaustive()
     }
 }
@@ -88,6 +100,19 @@ impl KvConfigBuilder {
         self
     }
 
+    /// How KV Connect reaches servers (token, TLS roots, timeouts).
+    pub fn remote(mut self, remote: RemoteOptions) -> Self {
+        self.0.remote = remote;
+        self
+    }
+
+    /// Opens every database through `handler` instead of the built-in
+    /// SQLite and KV Connect backends.
+    pub fn database_handler(mut self, handler: impl KvDatabaseHandler + 'static) -> Self {
+        self.0.handler = Some(Arc::new(handler));
+        self
+    }
+
     /// The finished configuration.
     pub fn build(self) -> KvConfig {
         self.0
@@ -119,7 +144,9 @@ pub enum OpenTarget<'a> {
     /// see [`DefaultLocation::Dir`]), which Deno opens without asking for
     /// any permission.
     Default(&'a Path),
-    /// A KV Connect URL.
+    /// A KV Connect URL: the database's (before the metadata exchange),
+    /// then each data-path endpoint its metadata names, before every call
+    /// (as Deno checks net access).
     Remote(&'a str),
 }
 
@@ -192,5 +219,68 @@ impl Default for KvLimits {
             max_total_mutation_size_bytes: limits::MAX_TOTAL_MUTATION_SIZE_BYTES,
             max_total_key_size_bytes: limits::MAX_TOTAL_KEY_SIZE_BYTES,
         }
+    }
+}
+
+/// How KV Connect reaches servers.
+#[derive(Clone)]
+pub struct RemoteOptions {
+    /// Where the access token comes from; `None`: the environment variable
+    /// `DENO_KV_ACCESS_TOKEN`, after [`KvPermissions::check_env`] (as Deno).
+    pub access_token: Option<Arc<dyn KvAccessToken>>,
+    /// The `user-agent` header.
+    pub user_agent: String,
+    /// The roots trusted for `https://`; `None`: Mozilla's (webpki-roots).
+    pub root_certificates: Option<Arc<rustls::RootCertStore>>,
+    /// How long establishing one TCP connection may take.
+    pub connect_timeout: Duration,
+    /// How long one read or write may take, retries included (the client
+    /// retries an unreachable server or a server error with backoff). Deno
+    /// waits without end; past this kvrt fails the call with an `Error`
+    /// naming the last network error.
+    pub operation_timeout: Duration,
+}
+
+impl Default for RemoteOptions {
+    fn default() -> Self {
+        Self {
+            access_token: None,
+            user_agent: concat!("kv_ext/", env!("CARGO_PKG_VERSION")).into(),
+            root_certificates: None,
+            connect_timeout: Duration::from_secs(10),
+            operation_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+impl std::fmt::Debug for RemoteOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RemoteOptions")
+            .field(
+                "access_token",
+                &self.access_token.as_ref().map(|_| "<provider>"),
+            )
+            .field("user_agent", &self.user_agent)
+            .field(
+                "root_certificates",
+                &self.root_certificates.as_ref().map(|r| r.len()),
+            )
+            .field("connect_timeout", &self.connect_timeout)
+            .field("operation_timeout", &self.operation_timeout)
+            .finish()
+    }
+}
+
+/// Supplies the KV Connect access token for a database URL (instead of the
+/// `DENO_KV_ACCESS_TOKEN` environment variable).
+pub trait KvAccessToken: Send + Sync {
+    /// The token sent to the metadata endpoint of `url`.
+    fn access_token(&self, url: &url::Url) -> Result<String, JsErrorBox>;
+}
+
+/// A fixed token.
+impl KvAccessToken for String {
+    fn access_token(&self, _url: &url::Url) -> Result<String, JsErrorBox> {
+        Ok(self.clone())
     }
 }

@@ -17,7 +17,8 @@ pub enum KvError {
     #[class(inherit)]
     #[error(transparent)]
     Resource(#[from] deno_core::error::ResourceError),
-    /// Refused by the embedder's permission hook, thrown as the hook made it.
+    /// Refused by the embedder's permission hook, or failed in a backend:
+    /// thrown as made (class and message).
     #[class(inherit)]
     #[error(transparent)]
     Refused(#[from] deno_error::JsErrorBox),

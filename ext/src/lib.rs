@@ -3,9 +3,11 @@
 //! Add [`kv_ext::init`](kv_ext) to a `JsRuntime`'s extensions (after
 //! `deno_webidl` and `deno_web`) and scripts get `Deno.openKv()`, `Deno.Kv`,
 //! `Deno.AtomicOperation`, `Deno.KvU64` and `Deno.KvListIterator`, backed by
-//! the SQLite engine in the `kv_engine` crate. The ops here only translate
-//! between JavaScript and the engine.
+//! the SQLite engine in the `kv_engine` crate, or by a KV Connect server for
+//! `http(s)://` URLs (see [`backend`]). The ops here only translate between
+//! JavaScript and a backend.
 
+pub mod backend;
 mod committer;
 mod config;
 mod database;
@@ -19,7 +21,8 @@ mod signal;
 mod wire;
 
 pub use config::{
-    AllowAll, DefaultLocation, KvConfig, KvConfigBuilder, KvLimits, KvPermissions, OpenTarget,
+    AllowAll, DefaultLocation, KvAccessToken, KvConfig, KvConfigBuilder, KvLimits, KvPermissions,
+    OpenTarget, RemoteOptions,
 };
 pub use location::{data_root, default_database_dir};
 /// node:v8's `serialize`/`deserialize` over this crate's V8 wire codec, for
@@ -36,13 +39,14 @@ deno_core::extension!(
         ops::value::op_kv_deserialize,
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_encode_cursor,
-        ops::read::op_kv_wait_readable,
+        ops::read::op_kv_snapshot_read_async,
+        ops::read::op_kv_take_read,
         ops::read::op_kv_void_async,
         ops::write::op_kv_atomic_write,
         ops::write::op_kv_set,
         ops::queue::op_kv_dequeue_next_message,
         ops::queue::op_kv_finish_dequeued_message,
-        ops::watch::op_kv_watch_open,
+        ops::watch::op_kv_watch,
         ops::watch::op_kv_watch_next,
     ],
     esm_entry_point = "ext:kv_ext/00_install.js",

@@ -1,4 +1,5 @@
-//! Where a database lives: `:memory:`, a file path, or the per-script default.
+//! Where a database lives: `:memory:`, a file path, the per-script default,
+//! or a KV Connect URL.
 
 use std::path::PathBuf;
 
@@ -31,28 +32,35 @@ pub fn default_database_dir(main_module_url: &str) -> PathBuf {
     root.join("location_data").join(hex)
 }
 
+/// A resolved `Deno.openKv` argument.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Location {
+    /// A SQLite database (file or memory).
+    Local(StoreLocation),
+    /// A KV Connect URL (`http://` or `https://`).
+    Remote(String),
+}
+
 /// Resolves the argument of `Deno.openKv(path)` like Deno does, including,
 /// when `config.env_overrides` is on, the `DENO_KV_DB_MODE`,
 /// `DENO_KV_DEFAULT_PATH` and `DENO_KV_PATH_PREFIX` overrides.
-pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<StoreLocation, KvError> {
+pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<Location, KvError> {
     let env = |name: &str| override_var(name, config);
     if env("DENO_KV_DB_MODE").as_deref() == Some("memory") {
-        return Ok(StoreLocation::Memory);
+        return Ok(Location::Local(StoreLocation::Memory));
     }
     let path = match path {
         None => match env("DENO_KV_DEFAULT_PATH") {
             Some(default_path) => default_path,
-            None => return default_location(&config.default_location),
+            None => return default_location(&config.default_location).map(Location::Local),
         },
         Some(path) => path.to_string(),
     };
     if path == ":memory:" {
-        return Ok(StoreLocation::Memory);
+        return Ok(Location::Local(StoreLocation::Memory));
     }
     if is_remote(&path) {
-        return Err(KvError::Type(
-            "Remote (KV Connect) databases are not supported by kvrt".into(),
-        ));
+        return Ok(Location::Remote(path));
     }
     if path.is_empty() {
         return Err(KvError::Type("Filename cannot be empty".into()));
@@ -67,7 +75,7 @@ pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<StoreLo
         None => path,
     };
     check_file_name(&path)?;
-    Ok(StoreLocation::File(PathBuf::from(path)))
+    Ok(Location::Local(StoreLocation::File(PathBuf::from(path))))
 }
 
 /// Whether `Deno.openKv(path)` names a KV Connect URL.
@@ -152,7 +160,11 @@ mod tests {
         ));
         assert!(matches!(
             resolve_location(Some(":memory:"), dir),
-            Ok(StoreLocation::Memory)
+            Ok(Location::Local(StoreLocation::Memory))
+        ));
+        assert!(matches!(
+            resolve_location(Some("https://kv.example/db"), dir),
+            Ok(Location::Remote(url)) if url == "https://kv.example/db"
         ));
     }
 }

@@ -2,19 +2,17 @@
 
 use std::cell::RefCell;
 use std::rc::Rc;
-use std::sync::Arc;
 
 use deno_core::{op2, CancelHandle, OpState, ResourceId};
-use kv_engine::{Store, StoreLocation};
+use kv_engine::StoreLocation;
 
-use crate::committer::Committer;
+use crate::backend::remote::RemoteBackend;
+use crate::backend::sqlite::SqliteBackend;
+use crate::backend::KvBackend;
 use crate::config::{KvConfig, OpenTarget};
 use crate::database::DatabaseResource;
 use crate::error::KvError;
-use crate::expiry::ExpiryCollector;
-use crate::location::{is_remote, opens_default, resolve_location};
-use crate::queue::Leases;
-use crate::signal::signal_for;
+use crate::location::{opens_default, resolve_location, Location};
 
 /// Opens (creating if needed) the database at `path` and returns its resource
 /// id. Named as in Deno, whose test sanitizer reports it by this name.
@@ -25,28 +23,27 @@ pub async fn op_kv_database_open(
     #[string] path: Option<String>,
 ) -> Result<ResourceId, KvError> {
     let config = state.borrow().borrow::<KvConfig>().clone();
-    if let Some(url) = path.as_deref().filter(|p| is_remote(p)) {
-        config.permissions.check_open(OpenTarget::Remote(url))?;
-    }
-    let location = resolve_location(path.as_deref(), &config)?;
-    let target = match &location {
-        StoreLocation::Memory => OpenTarget::Memory,
-        StoreLocation::File(file) if opens_default(path.as_deref(), &config) => {
-            OpenTarget::Default(file)
-        }
-        StoreLocation::File(file) => OpenTarget::File(file),
+    let backend: Rc<dyn KvBackend> = match &config.handler {
+        Some(handler) => handler.open(path).await?,
+        None => match resolve_location(path.as_deref(), &config)? {
+            Location::Local(location) => {
+                let target = match &location {
+                    StoreLocation::Memory => OpenTarget::Memory,
+                    StoreLocation::File(file) if opens_default(path.as_deref(), &config) => {
+                        OpenTarget::Default(file)
+                    }
+                    StoreLocation::File(file) => OpenTarget::File(file),
+                };
+                config.permissions.check_open(target)?;
+                Rc::new(SqliteBackend::open(location).await?)
+            }
+            Location::Remote(url) => Rc::new(
+                RemoteBackend::open(&url, config.permissions.clone(), &config.remote).await?,
+            ),
+        },
     };
-    config.permissions.check_open(target)?;
-    let store = tokio::task::spawn_blocking(move || Store::open(location))
-        .await
-        .map_err(|err| KvError::Generic(format!("database task failed: {err}")))??;
-    let store = Arc::new(store);
     let resource = DatabaseResource {
-        committer: Committer::start(store.clone())?,
-        expiry: ExpiryCollector::start(store.clone()),
-        signal: signal_for(store.path()),
-        leases: Leases::default(),
-        store,
+        backend,
         cancel: CancelHandle::new_rc(),
     };
     Ok(state.borrow_mut().resource_table.add(resource))

@@ -1,20 +1,22 @@
 //! `get`, `getMany` and `list` batches: one op call reads every range in one
 //! consistent snapshot.
 
+use std::borrow::Cow;
 use std::cell::RefCell;
 use std::rc::Rc;
 
-use deno_core::{op2, v8, OpState, ResourceId};
+use deno_core::error::ResourceError;
+use deno_core::{op2, v8, CancelFuture, OpState, Resource, ResourceId};
 use kv_engine::selector::Selector;
-use kv_engine::ReadRange;
+use kv_engine::{Entry, ReadRange};
 use serde::Deserialize;
 
+use crate::backend::Consistency;
 use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
 use crate::ops::value::{EntryBuilder, EntryError};
-use kv_engine::now_ms;
 
 /// One range of a read, as the shim sends it: a single `key`, or a list
 /// selector (`prefix` / `start` / `end`) with an optional `cursor`.
@@ -99,27 +101,12 @@ fn to_read_range(arg: RangeArg, limits: &KvLimits) -> Result<(ReadRange, bool), 
     Ok((range, true))
 }
 
-/// Reads `ranges` from database `rid`; returns, for each range, its entries
-/// as `{ key, value, versionstamp }` objects with decoded values (`key` is
-/// `undefined` for single-key ranges: the shim has the key already).
-///
-/// Synchronous: served from the reader connection, which in WAL mode never
-/// waits for the writer, so a thread hop would only add latency. It never
-/// waits for a lock either: when another connection holds one it returns
-/// `null` at once. Reentrant: reading host objects (a stored Blob or
-/// CryptoKey) runs their deserializers, which call ops.
-#[op2(reentrant)]
-pub fn op_kv_snapshot_read<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    state: Rc<RefCell<OpState>>,
-    #[smi] rid: ResourceId,
-    #[serde] ranges: Vec<RangeArg>,
-) -> Result<v8::Local<'s, v8::Value>, KvError> {
-    let (db, limits) = {
-        let state = state.borrow();
-        let db = state.resource_table.get::<DatabaseResource>(rid)?;
-        (db, *state.borrow::<KvLimits>())
-    };
+/// Checks `ranges` against Deno's limits and translates them; also says,
+/// for each, whether its entries carry their keys.
+fn read_ranges(
+    ranges: Vec<RangeArg>,
+    limits: &KvLimits,
+) -> Result<(Vec<ReadRange>, Vec<bool>), KvError> {
     if ranges.len() > limits.max_read_ranges {
         return Err(KvError::Type(format!(
             "Too many ranges (max {})",
@@ -129,15 +116,119 @@ pub fn op_kv_snapshot_read<'s>(
     let mut read_ranges = Vec::with_capacity(ranges.len());
     let mut with_keys = Vec::with_capacity(ranges.len());
     for arg in ranges {
-        let (range, with_key) = to_read_range(arg, &limits)?;
+        let (range, with_key) = to_read_range(arg, limits)?;
         read_ranges.push(range);
         with_keys.push(with_key);
     }
-    // Another process holding the file's lock: `null`, and the shim waits
-    // with `op_kv_wait_readable` (off this thread) before trying again.
-    let Some(results) = db.store.try_read(&read_ranges, now_ms())? else {
+    Ok((read_ranges, with_keys))
+}
+
+/// Database `rid` and the limits its reads obey.
+fn database(
+    state: &Rc<RefCell<OpState>>,
+    rid: ResourceId,
+) -> Result<(Rc<DatabaseResource>, KvLimits), KvError> {
+    let state = state.borrow();
+    let db = state.resource_table.get::<DatabaseResource>(rid)?;
+    Ok((db, *state.borrow::<KvLimits>()))
+}
+
+/// Reads `ranges` from database `rid`; returns, for each range, its entries
+/// as `{ key, value, versionstamp }` objects with decoded values (`key` is
+/// `undefined` for single-key ranges: the shim has the key already).
+///
+/// Synchronous, for backends that can answer without waiting (SQLite's
+/// reader connection, which in WAL mode never waits for the writer): a
+/// thread hop would only add latency. Returns `null` when the backend cannot
+/// answer now (another connection holds a lock, or the data is remote): the
+/// shim then reads with `op_kv_snapshot_read_async`. Reentrant: reading
+/// host objects (a stored Blob or CryptoKey) runs their deserializers,
+/// which call ops.
+#[op2(reentrant)]
+pub fn op_kv_snapshot_read<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[serde] ranges: Vec<RangeArg>,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let (db, limits) = database(&state, rid)?;
+    let (read_ranges, with_keys) = read_ranges(ranges, &limits)?;
+    let Some(results) = db.backend.try_snapshot_read(&read_ranges)? else {
         return Ok(v8::null(scope).into());
     };
+    build_results(scope, &state, results, with_keys)
+}
+
+/// The entries of a finished asynchronous read, parked until the shim takes
+/// them with `op_kv_take_read`.
+pub struct ReadResult {
+    results: RefCell<Option<Parked>>,
+}
+
+/// Each range's entries, and whether they carry their keys.
+type Parked = (Vec<Vec<Entry>>, Vec<bool>);
+
+impl Resource for ReadResult {
+    fn name(&self) -> Cow<'_, str> {
+        "databaseReadResult".into()
+    }
+}
+
+/// Reads `ranges` from database `rid` through its backend, waiting as long
+/// as it needs (a lock held by another process, a network round trip), with
+/// `consistency` (`"strong"` when `null`). Resolves to the id of the result,
+/// which `op_kv_take_read` turns into entries.
+#[op2]
+#[smi]
+pub async fn op_kv_snapshot_read_async(
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[serde] ranges: Vec<RangeArg>,
+    #[string] consistency: Option<String>,
+) -> Result<ResourceId, KvError> {
+    let (db, limits) = database(&state, rid)?;
+    let (read_ranges, with_keys) = read_ranges(ranges, &limits)?;
+    let consistency = match consistency.as_deref() {
+        Some("eventual") => Consistency::Eventual,
+        _ => Consistency::Strong,
+    };
+    let results = match db
+        .backend
+        .snapshot_read(read_ranges, consistency)
+        .or_cancel(db.cancel.clone())
+        .await
+    {
+        Ok(results) => results?,
+        Err(_closed) => return Err(ResourceError::BadResourceId.into()),
+    };
+    let parked = ReadResult {
+        results: RefCell::new(Some((results, with_keys))),
+    };
+    Ok(state.borrow_mut().resource_table.add(parked))
+}
+
+/// The entries of read result `id` (see `op_kv_snapshot_read`), closing it.
+#[op2(reentrant)]
+pub fn op_kv_take_read<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: Rc<RefCell<OpState>>,
+    #[smi] id: ResourceId,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let parked = state.borrow_mut().resource_table.take::<ReadResult>(id)?;
+    let taken = parked.results.borrow_mut().take();
+    let Some((results, with_keys)) = taken else {
+        return Err(ResourceError::BadResourceId.into());
+    };
+    build_results(scope, &state, results, with_keys)
+}
+
+/// The JavaScript arrays of entries of `results`.
+fn build_results<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &Rc<RefCell<OpState>>,
+    results: Vec<Vec<Entry>>,
+    with_keys: Vec<bool>,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
     // (no builder for reads that found nothing, like most misses)
     let builder = if results.iter().all(|entries| entries.is_empty()) {
         None
@@ -192,22 +283,6 @@ pub fn op_kv_encode_cursor(
 ) -> Result<String, KvError> {
     let selector = selector_of(prefix, start, end)?;
     Ok(selector.cursor_for(&encode_key_arg(key)?))
-}
-
-/// Waits, on a blocking thread, until database `rid` can be read (another
-/// process held its lock), up to the lock timeout; then rejects with
-/// "database is locked" naming the file.
-#[op2]
-pub async fn op_kv_wait_readable(
-    state: Rc<RefCell<OpState>>,
-    #[smi] rid: ResourceId,
-) -> Result<(), KvError> {
-    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
-    let store = db.store.clone();
-    tokio::task::spawn_blocking(move || store.wait_readable())
-        .await
-        .map_err(|err| KvError::Generic(format!("database task failed: {err}")))??;
-    Ok(())
 }
 
 /// Resolves on a later turn of the event loop (timers and I/O run first):

@@ -248,7 +248,8 @@ pub async fn op_kv_atomic_write(
     #[serde] enqueues: Vec<EnqueueArg>,
 ) -> Result<Option<String>, KvError> {
     let (db, limits) = database(&state, rid)?;
-    commit(&db, &limits, checks, mutations, enqueues).await
+    let write = validate_write(&limits, checks, mutations, enqueues, now_ms())?;
+    commit(&db, write).await
 }
 
 /// `kv.set`: one set, its value already encoded, with positional arguments
@@ -276,7 +277,8 @@ pub async fn op_kv_set(
         expire_in: (expire_in >= 0.0).then_some(expire_in),
         append_versionstamp,
     };
-    commit(&db, &limits, Vec::new(), vec![mutation], Vec::new()).await
+    let write = validate_write(&limits, Vec::new(), vec![mutation], Vec::new(), now_ms())?;
+    commit(&db, write).await
 }
 
 /// Database `rid` and the limits its writes obey.
@@ -289,14 +291,22 @@ fn database(
     Ok((db, *state.borrow::<KvLimits>()))
 }
 
-/// Validates a write with Deno's limits and messages, then commits it.
-async fn commit(
-    db: &DatabaseResource,
+/// Commits `write` through the database's backend: the versionstamp, or
+/// `null` when a check failed.
+async fn commit(db: &DatabaseResource, write: AtomicWrite) -> Result<Option<String>, KvError> {
+    let versionstamp = db.backend.atomic_write(write).await?;
+    Ok(versionstamp.map(|v| v.to_hex()))
+}
+
+/// Checks a write against Deno's limits, with Deno's messages in Deno's
+/// order, and encodes it for a backend (`now` dates `expireIn`).
+fn validate_write(
     limits: &KvLimits,
     checks: Vec<CheckArg>,
     mutations: Vec<MutationArg>,
     enqueues: Vec<EnqueueArg>,
-) -> Result<Option<String>, KvError> {
+    now: i64,
+) -> Result<AtomicWrite, KvError> {
     if checks.len() > limits.max_checks {
         let max = limits.max_checks;
         return Err(type_error(format!("Too many checks (max {max})")));
@@ -305,7 +315,6 @@ async fn commit(
         let max = limits.max_mutations;
         return Err(type_error(format!("Too many mutations (max {max})")));
     }
-    let now = now_ms();
     let mut sizes = Sizes::default();
     let checks = checks
         .into_iter()
@@ -344,19 +353,9 @@ async fn commit(
         .map(|e| to_enqueue(e, &mut sizes, limits))
         .collect::<Result<Vec<_>, _>>()?;
     sizes.check(limits)?;
-    let earliest_expiry = mutations.iter().filter_map(|m| m.expire_at_ms).min();
-    let written: Vec<Vec<u8>> = mutations.iter().map(|m| m.key.clone()).collect();
-    let write = AtomicWrite {
+    Ok(AtomicWrite {
         checks,
         mutations,
         enqueues,
-    };
-    let Some(commit) = db.committer.commit(write).await? else {
-        return Ok(None);
-    };
-    db.signal.notify_keys(written);
-    if let Some(at) = earliest_expiry {
-        db.expiry.schedule(at);
-    }
-    Ok(Some(commit.versionstamp.to_hex()))
+    })
 }
