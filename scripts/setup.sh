@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what a fresh Debian machine lacks to build kvrt offline:
 # cmake and libsimde-dev (the QuickJS backend's WAMR build; .cargo/config.toml
-# points CMake at /usr/include/simde instead of cloning it), sqlite3, setpriv
+# points CMake at /usr/include/simde instead of cloning it), libclang-dev
+# (bindgen, for deno_webstorage's SQLite build), sqlite3, setpriv
 # and strace for the tests, and, with
 # --with-deno, the real Deno 2.9.6 from npm as the differential-test oracle.
 set -euo pipefail
@@ -11,6 +12,9 @@ need=()
 command -v cmake >/dev/null 2>&1 || need+=(cmake)
 [ -d /usr/include/simde ] || need+=(libsimde-dev)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
+# deno_webstorage's SQLite (libsqlite3-sys with unlock_notify) runs bindgen,
+# which needs libclang.
+compgen -G "/usr/lib/llvm-*/lib/libclang*.so*" >/dev/null || need+=(libclang-dev)
 # tests: setpriv (util-linux) lets the read-only-file test run as root,
 # strace lets the durability test see each fsync.
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)

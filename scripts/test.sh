@@ -14,7 +14,7 @@ step "cargo clippy"
 cargo clippy --workspace --all-targets -- -D warnings
 step "cargo test"
 cargo test --workspace
-step "kvrt test tests/"
+step "kvrt test -A tests/"
 cargo build -p kvrt
 ./target/debug/kvrt test -A tests/
 step "fuzz model checked against the real Deno (one seed; KV_FUZZ_SEED replays)"

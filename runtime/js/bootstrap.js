@@ -126,7 +126,10 @@ for (
   ]
 ) {
   core.registerErrorBuilder(`DOMException${name}`, function (msg) {
-    return new (load("01_dom_exception").DOMException)(msg, name);
+    const mod = load("01_dom_exception");
+    // QuotaExceededError has a DOMException subclass of its own.
+    if (name === "QuotaExceededError") return new mod.QuotaExceededError(msg);
+    return new mod.DOMException(msg, name);
   });
 }
 
@@ -148,7 +151,7 @@ for (
 // script; other extensions' scripts are named by their full specifier.
 const LAZY_GLOBALS = {
   "00_url": ["URL", "URLSearchParams"],
-  "01_dom_exception": ["DOMException"],
+  "01_dom_exception": ["DOMException", "QuotaExceededError"],
   "02_event": [
     "Event", "EventTarget", "CustomEvent", "ErrorEvent", "MessageEvent",
     "PromiseRejectionEvent", "ProgressEvent", "reportError",
@@ -173,6 +176,30 @@ const LAZY_GLOBALS = {
   "ext:deno_fetch/26_fetch.js": ["fetch"],
   "ext:deno_fetch/27_eventsource.js": ["EventSource"],
 };
+// Web Storage from deno_webstorage: `localStorage` and `sessionStorage` are
+// getters (the storage opens on first use), as in Deno.
+Object.defineProperty(globalThis, "Storage", {
+  get() {
+    const value = load("ext:deno_webstorage/01_webstorage.js").Storage;
+    define(globalThis, "Storage", value);
+    return value;
+  },
+  set(value) {
+    define(globalThis, "Storage", value);
+  },
+  enumerable: false,
+  configurable: true,
+});
+for (const name of ["localStorage", "sessionStorage"]) {
+  Object.defineProperty(globalThis, name, {
+    get() {
+      return load("ext:deno_webstorage/01_webstorage.js")[name]();
+    },
+    enumerable: true,
+    configurable: true,
+  });
+}
+
 for (const [script, names] of Object.entries(LAZY_GLOBALS)) {
   for (const name of names) {
     Object.defineProperty(globalThis, name, {

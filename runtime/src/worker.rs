@@ -13,7 +13,7 @@ use crate::resolver::Resolver;
 
 deno_core::extension!(
   kvrt_runtime,
-  deps = [deno_webidl, deno_web, deno_io, deno_fs, deno_crypto, deno_net, deno_fetch, kv_ext],
+  deps = [deno_webidl, deno_web, deno_io, deno_fs, deno_webstorage, deno_crypto, deno_net, deno_fetch, kv_ext],
   ops = [
     ops::process::op_kvrt_args,
     ops::process::op_kvrt_exit,
@@ -103,6 +103,8 @@ pub fn create_runtime(
             deno_io::deno_io::init(Some(deno_io::Stdio::default())),
             // The fs API, and fetch() of file: URLs, as in Deno.
             deno_fs::deno_fs::init(Rc::new(deno_fs::RealFs)),
+            // localStorage lives beside the default database, as in Deno.
+            deno_webstorage::deno_webstorage::init(Some(default_kv_dir(main_module))),
             deno_crypto::deno_crypto::init(None),
             deno_net::deno_net::init(None, None),
             deno_fetch::deno_fetch::init(deno_fetch::Options {
