@@ -15,6 +15,7 @@ import {
   op_kv_set,
   op_kv_serialize,
   op_kv_snapshot_read,
+  op_kv_get,
   op_kv_void_async,
   op_kv_wait_readable,
   op_kv_watch_next,
@@ -109,23 +110,24 @@ function sliceExpired() {
   return now - sliceStart >= SLICE_MS;
 }
 
-/** The result of `op_kv_snapshot_read`, or a promise of it when the slice
- * is used up or the file is locked by another process (waited for off the
- * JavaScript thread). */
-function snapshotRead(rid, ranges) {
+/** The result of the read op `read` (`op_kv_snapshot_read` of ranges or
+ * `op_kv_get` of key parts), or a promise of it when the slice is used up or
+ * the file is locked by another process (the op returns `null`; waited for
+ * off the JavaScript thread). */
+function snapshotRead(read, rid, arg) {
   if (!sliceExpired()) {
-    const result = op_kv_snapshot_read(rid, ranges);
+    const result = read(rid, arg);
     if (result !== null) return result;
   }
-  return slowSnapshotRead(rid, ranges);
+  return slowSnapshotRead(read, rid, arg);
 }
 
-async function slowSnapshotRead(rid, ranges) {
+async function slowSnapshotRead(read, rid, arg) {
   await op_kv_void_async();
-  let result = op_kv_snapshot_read(rid, ranges);
+  let result = read(rid, arg);
   while (result === null) {
     await op_kv_wait_readable(rid);
-    result = op_kv_snapshot_read(rid, ranges);
+    result = read(rid, arg);
   }
   return result;
 }
@@ -709,7 +711,7 @@ class KvListIterator {
         selector.end,
         readKey(this.#lastKey),
       );
-    const entries = (await snapshotRead(this.#rid, [{
+    const entries = (await snapshotRead(op_kv_snapshot_read, this.#rid, [{
       __proto__: null,
       key: null,
       prefix: selector.prefix,
@@ -779,17 +781,7 @@ class Kv {
   async get(key, options) {
     const parts = readKey(key);
     checkConsistency(own(options, "consistency"));
-    const ranges = await snapshotRead(this.#rid, [{
-      __proto__: null,
-      key: parts,
-      prefix: null,
-      start: null,
-      end: null,
-      cursor: null,
-      limit: 1,
-      reverse: false,
-    }]);
-    return entryOf(key, ranges[0][0]);
+    return entryOf(key, await snapshotRead(op_kv_get, this.#rid, parts));
   }
 
   async getMany(keys, options) {
@@ -807,7 +799,7 @@ class Kv {
       };
     }
     checkConsistency(own(options, "consistency"));
-    const results = await snapshotRead(this.#rid, ranges);
+    const results = await snapshotRead(op_kv_snapshot_read, this.#rid, ranges);
     const out = [];
     for (let i = 0; i < results.length; i++) out[i] = entryOf(keys[i], results[i][0]);
     return out;

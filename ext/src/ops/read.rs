@@ -164,6 +164,41 @@ pub fn op_kv_snapshot_read<'s>(
     }
 }
 
+/// `kv.get`: the entry of one key, its parts the only argument (no range
+/// object to deserialize on the hot path): `{ value, versionstamp }` (the
+/// shim adds `key`), `undefined` when the key has no live entry, or `null`
+/// when another connection holds a lock (as [`op_kv_snapshot_read`]).
+#[op2]
+pub fn op_kv_get<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[serde] key: KeyArg,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let (db, limits) = {
+        let state = state.borrow();
+        let db = state.resource_table.get::<DatabaseResource>(rid)?;
+        (db, *state.borrow::<KvLimits>())
+    };
+    let mut key = encode_key_arg(key)?;
+    // The range of a single key ends one byte past it (Deno's check).
+    key.push(0x00);
+    check_read_key(&key, &limits)?;
+    key.pop();
+    let Some(entry) = db.store.try_get(&key, now_ms())? else {
+        return Ok(v8::null(scope).into());
+    };
+    let Some(entry) = entry else {
+        return Ok(v8::undefined(scope).into());
+    };
+    let built = EntryBuilder::new(scope, &state.borrow())
+        .and_then(|builder| builder.entry(scope, entry, false));
+    match built {
+        Ok(entry) => Ok(entry),
+        Err(err) => throw(scope, err),
+    }
+}
+
 /// Fails the op with `err`: a codec error is thrown directly (it may be an
 /// exception already pending).
 fn throw<'s>(
