@@ -7,9 +7,10 @@
 // Throughput rows report ops/s (unit "ops/s" or "entries/s"); latency rows report
 // the mean latency of one operation in ms (unit "ms", lower is better).
 //
-// Rows: set, set_concurrent, get, get_many, list_full, list_page, atomic_cas,
-// atomic_sum, delete, queue, watch, startup, list_1m (plus the helper mode
-// `populate`, which writes the database list_1m reads).
+// Rows: set, set_concurrent, set_concurrent_5000, oversized, get, get_many,
+// list_full, list_page, atomic_cas, atomic_sum, delete, queue, watch, startup,
+// list_1m (plus the helper mode `populate`, which writes the database
+// list_1m reads). The driver's `hello` row runs bench/hello.js instead.
 //
 // Options:
 //   --ms T         time box of the measured loop in ms (default 2000)
@@ -209,6 +210,39 @@ const rows: Record<string, () => Promise<void>> = {
     });
     await cleanup(kv);
     report("ops/s", loop, { concurrency: 1000 });
+  },
+
+  // 5000 `set`s in flight at once (Promise.all), repeated; total ops/s.
+  async set_concurrent_5000() {
+    const kv = await open();
+    const loop = await measure(async (b) => {
+      const base = b * 5000;
+      const writes = new Array(5000);
+      for (let j = 0; j < 5000; j++) writes[j] = kv.set(["u", base + j], value(base + j));
+      await Promise.all(writes);
+      return 5000;
+    });
+    await cleanup(kv);
+    report("ops/s", loop, { concurrency: 5000 });
+  },
+
+  // `set` of a 1e7-element array: far over the 64 KiB value limit, so it must
+  // be rejected; the driver reports the process's peak RSS (value: ms taken).
+  async oversized() {
+    const kv = await open();
+    const big = new Array(10_000_000).fill(1);
+    const t0 = performance.now();
+    let rejected = false;
+    try {
+      await kv.set(["big"], big);
+    } catch (e) {
+      if (!(e instanceof TypeError)) throw e;
+      rejected = true;
+    }
+    const loop = { ops: 1, elapsed: performance.now() - t0 };
+    await cleanup(kv);
+    if (!rejected) throw new Error("an oversized value was accepted");
+    report("ms", loop);
   },
 
   // Sequential `get` of existing keys (10,000 keys, visited in a stride order).

@@ -15,6 +15,7 @@ import {
   op_kv_set,
   op_kv_serialize,
   op_kv_snapshot_read,
+  op_kv_get,
   op_kv_snapshot_read_async,
   op_kv_take_read,
   op_kv_void_async,
@@ -131,6 +132,31 @@ async function slowSnapshotRead(rid, ranges, consistency) {
 
 async function asyncSnapshotRead(rid, ranges, consistency) {
   return op_kv_take_read(await op_kv_snapshot_read_async(rid, ranges, consistency ?? null));
+}
+
+/** The entry of one key (`undefined`: none) from `op_kv_get`, which takes
+ * only the key's parts; or a promise of it, read as the key's range, when
+ * the slice is used up or the backend cannot answer at once. */
+function pointRead(rid, parts, consistency) {
+  if (!sliceExpired()) {
+    const entry = op_kv_get(rid, parts);
+    if (entry !== null) return entry;
+  }
+  return rangePointRead(rid, parts, consistency);
+}
+
+async function rangePointRead(rid, parts, consistency) {
+  const ranges = await snapshotRead(rid, [{
+    __proto__: null,
+    key: parts,
+    prefix: null,
+    start: null,
+    end: null,
+    cursor: null,
+    limit: 1,
+    reverse: false,
+  }], consistency);
+  return ranges[0][0];
 }
 
 const customInspect = SymbolFor("Deno.customInspect");
@@ -814,17 +840,7 @@ class Kv {
     const parts = readKey(key);
     const consistency = own(options, "consistency");
     checkConsistency(consistency);
-    const ranges = await snapshotRead(this.#rid, [{
-      __proto__: null,
-      key: parts,
-      prefix: null,
-      start: null,
-      end: null,
-      cursor: null,
-      limit: 1,
-      reverse: false,
-    }], consistency);
-    return entryOf(key, ranges[0][0]);
+    return entryOf(key, await pointRead(this.#rid, parts, consistency));
   }
 
   async getMany(keys, options) {

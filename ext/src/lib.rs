@@ -38,6 +38,7 @@ deno_core::extension!(
         ops::value::op_kv_serialize,
         ops::value::op_kv_deserialize,
         ops::read::op_kv_snapshot_read,
+        ops::read::op_kv_get,
         ops::read::op_kv_encode_cursor,
         ops::read::op_kv_snapshot_read_async,
         ops::read::op_kv_take_read,

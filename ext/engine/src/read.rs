@@ -21,6 +21,10 @@ const SELECT_REVERSE: &str = "select k, v, v_encoding, version from kv \
      where k >= ?1 and k < ?2 and (expiration_ms < 0 or expiration_ms > ?3) \
      order by k desc";
 
+/// Point read of one key, skipping an expired entry.
+const SELECT_POINT: &str = "select v, v_encoding, version from kv \
+     where k = ?1 and (expiration_ms < 0 or expiration_ms > ?2)";
+
 /// A range of encoded keys to read: `start <= key < end`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReadRange {
@@ -77,7 +81,31 @@ fn read_range(
     Ok(entries)
 }
 
+/// The live entry of `key`, if any.
+fn read_point(conn: &Connection, key: &[u8], now_ms: i64) -> Result<Option<Entry>, EngineError> {
+    let mut stmt = conn.prepare_cached(SELECT_POINT)?;
+    let mut rows = stmt.query(rusqlite::params![key, now_ms])?;
+    let Some(row) = rows.next()? else {
+        return Ok(None);
+    };
+    let bytes: Vec<u8> = row.get(0)?;
+    let encoding: i64 = row.get(1)?;
+    let version: i64 = row.get(2)?;
+    Ok(Some(Entry {
+        key: key.to_vec(),
+        value: KvValue::from_encoded(encoding, bytes)?,
+        versionstamp: Versionstamp::from_version(version),
+    }))
+}
+
 impl Store {
+    /// The live entry of one key, like a [`Store::try_read`] of the range
+    /// holding only `key`, without waiting: `Ok(None)` when another
+    /// connection holds a lock that keeps the read from starting.
+    pub fn try_get(&self, key: &[u8], now_ms: i64) -> Result<Option<Option<Entry>>, EngineError> {
+        self.try_with_reader(|conn| read_point(conn, key, now_ms))
+    }
+
     /// Reads every range, all in one consistent snapshot, returning one list
     /// of entries per range (in key order, or reversed). Entries whose
     /// expiration time is `<= now_ms` are never returned.
@@ -217,6 +245,34 @@ mod tests {
             (StoreLocation::Memory, None),
             (StoreLocation::File(path), Some(dir)),
         ]
+    }
+
+    #[test]
+    fn point_reads_match_single_key_ranges() {
+        for location in stores() {
+            let store = Store::open(location.0).unwrap();
+            set(&store, b"a", 1, None, 0);
+            set(&store, b"b", 2, Some(1000), 0);
+            for (key, now) in [
+                (&b"a"[..], 0),
+                (b"b", 999),
+                (b"b", 1000),
+                (b"c", 0),
+                (b"", 0),
+            ] {
+                let mut end = key.to_vec();
+                end.push(0);
+                let ranged = store.read(&[range(key, &end, 1, false)], now).unwrap()[0]
+                    .first()
+                    .cloned();
+                assert_eq!(
+                    store.try_get(key, now).unwrap().unwrap(),
+                    ranged,
+                    "{key:?} at {now}"
+                );
+            }
+            assert!(store.try_get(b"b", 1000).unwrap().unwrap().is_none());
+        }
     }
 
     #[test]

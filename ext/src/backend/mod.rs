@@ -66,6 +66,15 @@ pub trait KvBackend {
         Ok(None)
     }
 
+    /// The live entry of one encoded key (`Some(None)`: none), answered
+    /// synchronously like [`try_snapshot_read`](Self::try_snapshot_read):
+    /// `Ok(None)` when it cannot answer without waiting (the read then goes
+    /// through [`snapshot_read`](Self::snapshot_read) of the key's range).
+    fn try_get(&self, key: &[u8]) -> Result<Option<Option<Entry>>, JsErrorBox> {
+        let _ = key;
+        Ok(None)
+    }
+
     /// Reads every range from one consistent snapshot.
     async fn snapshot_read(
         &self,

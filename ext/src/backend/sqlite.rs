@@ -153,6 +153,12 @@ impl KvBackend for SqliteBackend {
             .map_err(|err| boxed(err.into()))
     }
 
+    fn try_get(&self, key: &[u8]) -> Result<Option<Option<Entry>>, JsErrorBox> {
+        self.store
+            .try_get(key, now_ms())
+            .map_err(|err| boxed(err.into()))
+    }
+
     /// Waits (off the JavaScript thread) until the file can be read, up to
     /// the lock timeout ("database is locked" naming the file), then reads.
     async fn snapshot_read(

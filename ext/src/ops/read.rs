@@ -257,6 +257,37 @@ fn build_results<'s>(
     }
 }
 
+/// `kv.get`: the entry of one key, its parts the only argument (no range
+/// object to deserialize on the hot path): `{ value, versionstamp }` (the
+/// shim adds `key`), `undefined` when the key has no live entry, or `null`
+/// when the backend cannot answer now (as [`op_kv_snapshot_read`]).
+#[op2(reentrant)]
+pub fn op_kv_get<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    #[serde] key: KeyArg,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let (db, limits) = database(&state, rid)?;
+    let mut key = encode_key_arg(key)?;
+    // The range of a single key ends one byte past it (Deno's check).
+    key.push(0x00);
+    check_read_key(&key, &limits)?;
+    key.pop();
+    let Some(entry) = db.backend.try_get(&key)? else {
+        return Ok(v8::null(scope).into());
+    };
+    let Some(entry) = entry else {
+        return Ok(v8::undefined(scope).into());
+    };
+    let built = EntryBuilder::new(scope, &state.borrow())
+        .and_then(|builder| builder.entry(scope, entry, false));
+    match built {
+        Ok(entry) => Ok(entry),
+        Err(err) => throw(scope, err),
+    }
+}
+
 /// Fails the op with `err`: a codec error is thrown directly (it may be an
 /// exception already pending).
 fn throw<'s>(
