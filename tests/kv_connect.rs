@@ -32,7 +32,7 @@ impl Client<'_> {
             }
             Client::Kvrt => {
                 let mut c = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-                c.args(["run", script]);
+                c.args(["run", "-A", script]);
                 c
             }
         };

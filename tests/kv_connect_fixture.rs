@@ -198,7 +198,7 @@ fn text(output: &Output) -> String {
 fn deno_remote_backend_unit_tests_pass() {
     let (base, closed) = (start_fixture(), closed_url());
     let mut kvrt = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-    kvrt.args(["test", "tests/kv_connect/deno_remote_unit.ts"]);
+    kvrt.args(["test", "-A", "tests/kv_connect/deno_remote_unit.ts"]);
     let output = run(kvrt, &base, &closed);
     let report = text(&output);
     assert!(output.status.success(), "kvrt test failed:\n{report}");
@@ -214,7 +214,7 @@ fn open_errors_match_deno() {
     command.args(["run", "--unstable-kv", "-A", script]);
     let deno_out = run(command, &base, &closed);
     let mut command = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-    command.args(["run", script]);
+    command.args(["run", "-A", script]);
     let kvrt_out = run(command, &base, &closed);
     assert!(deno_out.status.success(), "{}", text(&deno_out));
     assert!(kvrt_out.status.success(), "{}", text(&kvrt_out));

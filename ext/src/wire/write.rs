@@ -917,14 +917,28 @@ impl<'s> Writer<'_, 's> {
             (&intrinsics.set_values, b'\'', b',')
         };
         // (each entry takes at least a byte per key and value)
-        if let Ok(map) = v8::Local::<v8::Map>::try_from(object) {
-            self.reserve(map.size() * 2)?;
-        } else if let Ok(set) = v8::Local::<v8::Set>::try_from(object) {
-            self.reserve(set.size())?;
+        let expected = if let Ok(map) = v8::Local::<v8::Map>::try_from(object) {
+            Some(map.size() * 2)
+        } else {
+            v8::Local::<v8::Set>::try_from(object)
+                .ok()
+                .map(|set| set.size())
+        };
+        if let Some(expected) = expected {
+            self.reserve(expected)?;
         }
         let undefined = v8::undefined(scope).into();
         let entries = call(scope, snapshot, undefined, &[object.into()])?;
         let entries = v8::Local::<v8::Array>::try_from(entries).map_err(|_| thrown())?;
+        // A snapshot cut short (QuickJS ran out of its JavaScript stack in
+        // the middle of it without throwing) must not be written as a
+        // smaller collection.
+        if expected.is_some_and(|expected| expected != entries.length() as usize) {
+            return Err(WireError::Refused {
+                class: ErrorClass::RangeError,
+                message: "Maximum call stack size exceeded".into(),
+            });
+        }
         self.buf.push(start);
         let count = entries.length();
         for i in 0..count {
