@@ -3,12 +3,11 @@
 //! The shim passes key parts as they are, except that a `Uint8Array` arrives
 //! as `{ bytes }`, a `bigint` as `{ bigint: "<decimal>" }` and `-0` as
 //! `{ negativeZero: true }`: serde's untagged enums would take bytes for a
-//! string and cannot see the other two. Keys go back as real JavaScript
-//! arrays, built directly on the engine.
+//! string and cannot see the other two. (Keys go back as real JavaScript
+//! arrays: see `js_value`.)
 
-use deno_core::v8;
-use kv_engine::{decode_key, encode_key, KeyPart};
-use num_bigint::{BigInt, Sign};
+use kv_engine::{encode_key, KeyPart};
+use num_bigint::BigInt;
 use serde::Deserialize;
 
 use crate::error::KvError;
@@ -68,32 +67,4 @@ pub fn encode_key_arg(key: KeyArg) -> Result<Vec<u8>, KvError> {
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(encode_key(&parts)?)
-}
-
-/// Decodes stored key bytes into a JavaScript array of key parts (`string`,
-/// `number` including `-0`, `bigint`, `boolean`, `Uint8Array`).
-pub fn key_to_v8<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    bytes: &[u8],
-) -> Result<v8::Local<'s, v8::Value>, KvError> {
-    let failed = || KvError::Generic("could not build a key in JavaScript".into());
-    let parts = decode_key(bytes)?;
-    let mut elements = Vec::with_capacity(parts.len());
-    for part in parts {
-        let element: v8::Local<v8::Value> = match part {
-            KeyPart::String(s) => v8::String::new(scope, &s).ok_or_else(failed)?.into(),
-            KeyPart::True => v8::Boolean::new(scope, true).into(),
-            KeyPart::False => v8::Boolean::new(scope, false).into(),
-            KeyPart::Float(n) => v8::Number::new(scope, n).into(),
-            KeyPart::Bytes(b) => crate::ops::value::uint8_array(scope, b).ok_or_else(failed)?,
-            KeyPart::Int(i) => {
-                let (sign, words) = i.to_u64_digits();
-                v8::BigInt::new_from_words(scope, sign == Sign::Minus, &words)
-                    .ok_or_else(failed)?
-                    .into()
-            }
-        };
-        elements.push(element);
-    }
-    Ok(v8::Array::new_with_elements(scope, &elements).into())
 }

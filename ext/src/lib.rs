@@ -8,16 +8,13 @@
 //! JavaScript and a backend.
 
 pub mod backend;
-mod committer;
 mod config;
 mod database;
 mod error;
-mod expiry;
+mod js_value;
 mod key_arg;
 mod location;
 mod ops;
-mod queue;
-mod signal;
 mod wire;
 
 pub use config::{

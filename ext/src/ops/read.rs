@@ -15,8 +15,8 @@ use crate::backend::Consistency;
 use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
+use crate::js_value::{EntryBuilder, EntryError};
 use crate::key_arg::{encode_key_arg, KeyArg};
-use crate::ops::value::{EntryBuilder, EntryError};
 
 /// One range of a read, as the shim sends it: a single `key`, or a list
 /// selector (`prefix` / `start` / `end`) with an optional `cursor`.

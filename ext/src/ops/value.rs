@@ -1,19 +1,14 @@
-//! Values across the op boundary: the V8 wire codec (`v_encoding` 1) and the
-//! JavaScript form of stored entries.
+//! Values across the op boundary: the V8 wire codec (`v_encoding` 1), and
+//! the registration of what reads build values with.
 
 use std::cell::RefCell;
 use std::rc::Rc;
 
 use deno_core::{op2, v8, OpState};
-use kv_engine::{Entry, KvValue};
 
 use crate::config::KvLimits;
-use crate::error::KvError;
-use crate::key_arg::key_to_v8;
-use crate::wire::{self, Reader, WireError};
-
-/// The `Deno.KvU64` class, registered by the shim at load time.
-pub struct KvU64Class(pub v8::Global<v8::Function>);
+use crate::js_value::{uint8_array, KvU64Class};
+use crate::wire::{self, WireError};
 
 /// Registers the `Deno.KvU64` class and the shim's reader of host object
 /// snapshots, and captures the codec's builtins, before user code runs.
@@ -32,17 +27,6 @@ pub fn op_kv_init(
         err.throw(scope);
     }
     state.borrow::<KvLimits>().max_value_size_bytes as u64
-}
-
-/// A `Uint8Array` holding `bytes`.
-pub fn uint8_array<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    bytes: Vec<u8>,
-) -> Option<v8::Local<'s, v8::Value>> {
-    let length = bytes.len();
-    let store = v8::ArrayBuffer::new_backing_store_from_vec(bytes).make_shared();
-    let buffer = v8::ArrayBuffer::with_backing_store(scope, &store);
-    Some(v8::Uint8Array::new(scope, buffer, 0, length)?.into())
 }
 
 /// Serializes `value` to V8 wire bytes (a `Uint8Array`); throws what
@@ -85,114 +69,5 @@ pub fn op_kv_deserialize<'s>(
             err.throw(scope);
             v8::undefined(scope).into()
         }
-    }
-}
-
-/// Builds entry objects `{ key, value, versionstamp }` for JavaScript.
-pub struct EntryBuilder<'s> {
-    reader: Reader,
-    u64_class: Option<v8::Local<'s, v8::Function>>,
-    key_name: v8::Local<'s, v8::Name>,
-    value_name: v8::Local<'s, v8::Name>,
-    versionstamp_name: v8::Local<'s, v8::Name>,
-}
-
-/// Why an entry could not be built.
-pub enum EntryError {
-    /// Thrown by the codec (see [`WireError::throw`]).
-    Wire(WireError),
-    /// An error of the op.
-    Kv(KvError),
-}
-
-impl From<WireError> for EntryError {
-    fn from(err: WireError) -> Self {
-        EntryError::Wire(err)
-    }
-}
-
-impl From<KvError> for EntryError {
-    fn from(err: KvError) -> Self {
-        EntryError::Kv(err)
-    }
-}
-
-fn engine_failed() -> EntryError {
-    EntryError::Wire(WireError::Exception)
-}
-
-fn name<'s>(
-    scope: &mut v8::PinScope<'s, '_>,
-    text: &str,
-) -> Result<v8::Local<'s, v8::Name>, EntryError> {
-    Ok(v8::String::new(scope, text)
-        .ok_or_else(engine_failed)?
-        .into())
-}
-
-impl<'s> EntryBuilder<'s> {
-    /// A builder for the current realm; `state` gives the `Deno.KvU64` class.
-    pub fn new(scope: &mut v8::PinScope<'s, '_>, state: &OpState) -> Result<Self, EntryError> {
-        let u64_class = state
-            .try_borrow::<KvU64Class>()
-            .map(|class| v8::Local::new(scope, &class.0));
-        Ok(EntryBuilder {
-            reader: Reader::new(scope)?,
-            u64_class,
-            key_name: name(scope, "key")?,
-            value_name: name(scope, "value")?,
-            versionstamp_name: name(scope, "versionstamp")?,
-        })
-    }
-
-    /// The JavaScript form of a stored value.
-    pub fn value(
-        &self,
-        scope: &mut v8::PinScope<'s, '_>,
-        value: KvValue,
-    ) -> Result<v8::Local<'s, v8::Value>, EntryError> {
-        match value {
-            KvValue::V8(bytes) => Ok(self.reader.read(scope, &bytes)?),
-            KvValue::U64(n) => {
-                let class = self
-                    .u64_class
-                    .ok_or_else(|| KvError::Generic("Deno.KvU64 is not registered".into()))?;
-                let n = v8::BigInt::new_from_u64(scope, n).into();
-                Ok(class
-                    .new_instance(scope, &[n])
-                    .ok_or_else(engine_failed)?
-                    .into())
-            }
-            KvValue::Bytes(bytes) => uint8_array(scope, bytes).ok_or_else(engine_failed),
-        }
-    }
-
-    /// `{ key, value, versionstamp }`; `key` is `undefined` when `with_key`
-    /// is false (the shim puts the caller's key there).
-    pub fn entry(
-        &self,
-        scope: &mut v8::PinScope<'s, '_>,
-        entry: Entry,
-        with_key: bool,
-    ) -> Result<v8::Local<'s, v8::Value>, EntryError> {
-        let key = if with_key {
-            key_to_v8(scope, &entry.key)?
-        } else {
-            v8::undefined(scope).into()
-        };
-        let value = self.value(scope, entry.value)?;
-        let versionstamp = v8::String::new(scope, &entry.versionstamp.to_hex())
-            .ok_or_else(engine_failed)?
-            .into();
-        let o = v8::Object::new(scope);
-        for (name, v) in [
-            (self.key_name, key),
-            (self.value_name, value),
-            (self.versionstamp_name, versionstamp),
-        ] {
-            o.create_data_property(scope, name, v)
-                .ok_or_else(engine_failed)?;
-        }
-        Ok(o.into())
     }
 }

@@ -1,22 +1,26 @@
 //! The local backend: the `kv_engine` SQLite store, with the work tied to an
 //! open handle (group commit, expiry, commit signals, queue leases).
 
+mod committer;
+mod expiry;
+mod leases;
+mod signal;
+
 use std::sync::Arc;
 
 use async_trait::async_trait;
 use deno_error::JsErrorBox;
-use kv_engine::{QueueMessage, Store, StoreLocation};
+use kv_engine::{now_ms, QueueMessage, Store, StoreLocation};
 
 use crate::backend::{
     AtomicWrite, Consistency, Entry, KvBackend, QueueMessageHandle, ReadRange, Versionstamp,
     WatchKey, WatchStream,
 };
-use crate::committer::Committer;
 use crate::error::KvError;
-use crate::expiry::ExpiryCollector;
-use crate::queue::{Leases, LEASE_MS};
-use crate::signal::{signal_for, CommitSignal, POLL_INTERVAL};
-use kv_engine::now_ms;
+use committer::Committer;
+use expiry::ExpiryCollector;
+use leases::{Leases, LEASE_MS};
+use signal::{signal_for, CommitSignal, POLL_INTERVAL};
 
 /// An open SQLite database.
 pub struct SqliteBackend {
