@@ -5,14 +5,15 @@ use std::rc::Rc;
 
 use deno_core::{op2, JsBuffer, OpState, ResourceId};
 use kv_engine::limits::{MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS, MAX_QUEUE_DELAY_MS};
-use kv_engine::{AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp};
+use kv_engine::{
+    now_ms, AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp,
+};
 use serde::Deserialize;
 
 use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
-use kv_engine::now_ms;
 
 /// A versionstamp check: `versionstamp: null` means "must not exist".
 #[derive(Deserialize)]

@@ -8,11 +8,10 @@
 use std::sync::mpsc;
 use std::sync::Arc;
 
-use kv_engine::{AtomicWrite, CommitResult, Store};
+use kv_engine::{now_ms, AtomicWrite, CommitResult, Store};
 use tokio::sync::oneshot;
 
 use crate::error::KvError;
-use kv_engine::now_ms;
 
 /// Most writes applied in one transaction.
 const MAX_BATCH: usize = 128;

@@ -8,10 +8,8 @@ use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use kv_engine::Store;
+use kv_engine::{now_ms, Store};
 use tokio::sync::Notify;
-
-use kv_engine::now_ms;
 
 /// No pending expiration.
 const NONE: i64 = i64::MAX;

@@ -10,10 +10,8 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use kv_engine::Store;
+use kv_engine::{now_ms, Store};
 use tokio::sync::oneshot;
-
-use kv_engine::now_ms;
 
 /// How long a dequeued message stays leased without a keepalive.
 pub const LEASE_MS: i64 = 5_000;
