@@ -20,6 +20,12 @@ cargo build -p kvrt
 step "fuzz model checked against the real Deno (one seed; KV_FUZZ_SEED replays)"
 KV_FUZZ_REFERENCE=deno NO_COLOR=1 "$KVRT_DENO_BIN" test --unstable-kv -A --no-check tests/fuzz_model_test.ts
 step "kv_engine and kv_ext package and verify as crates (cargo publish --dry-run)"
+# Cargo verifies kv_ext against kv_engine unpacked from a local overlay
+# registry under $CARGO_HOME/registry/src/-<hash>/ and, like any registry
+# crate, never unpacks or rebuilds the same name-version twice: drop earlier
+# copies and builds so that the current sources are the ones checked.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/kv_engine-* "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/kv_ext-*
+cargo clean -q -p kv_engine
 cargo publish --dry-run --allow-dirty -p kv_engine -p kv_ext
 step "V8 backend type-check"
 DOCS_RS=1 cargo check -p kvrt --no-default-features --features v8
