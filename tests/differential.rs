@@ -9,9 +9,8 @@
 
 mod common;
 
-use common::{deno_or_skip as deno, workspace};
+use common::{deno_or_skip as deno, normalize_versionstamps, workspace};
 
-use std::collections::BTreeSet;
 use std::path::Path;
 use std::process::Command;
 
@@ -43,39 +42,6 @@ fn run(deno: Option<&Path>, script: &str, args: &[&str]) -> String {
         "{who} {script} failed:\n{stdout}\n{stderr}"
     );
     stdout
-}
-
-/// Replaces each distinct versionstamp (20 lowercase hex digits) by `vs#<rank>`.
-fn normalize_versionstamps(text: &str) -> String {
-    let is_hex = |c: u8| c.is_ascii_digit() || (b'a'..=b'f').contains(&c);
-    let bytes = text.as_bytes();
-    let mut found = BTreeSet::new();
-    let mut spans = Vec::new();
-    let mut i = 0;
-    while i + 20 <= bytes.len() {
-        let bounded =
-            (i == 0 || !is_hex(bytes[i - 1])) && (i + 20 == bytes.len() || !is_hex(bytes[i + 20]));
-        if bounded && bytes[i..i + 20].iter().all(|&c| is_hex(c)) {
-            found.insert(&text[i..i + 20]);
-            spans.push(i);
-            i += 20;
-        } else {
-            i += 1;
-        }
-    }
-    let ranks: Vec<&str> = found.into_iter().collect();
-    let mut out = String::with_capacity(text.len());
-    let mut last = 0;
-    for start in spans {
-        out.push_str(&text[last..start]);
-        let rank = ranks
-            .binary_search(&&text[start..start + 20])
-            .unwrap_or_default();
-        out.push_str(&format!("vs#{rank}"));
-        last = start + 20;
-    }
-    out.push_str(&text[last..]);
-    out
 }
 
 fn assert_same(script: &str, deno_out: &str, kvrt_out: &str) {

@@ -3,12 +3,13 @@
 //! `get`, `list`, checks and deletes of a script, with the ops' limits still
 //! applied before it is called.
 
+mod common;
+
 use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use async_trait::async_trait;
-use deno_core::{v8, JsRuntime, ModuleSpecifier, RuntimeOptions};
 use deno_error::JsErrorBox;
 use kv_ext::backend::{
     AtomicWrite, Consistency, Entry, KvBackend, KvDatabaseHandler, KvValue, MutationKind,
@@ -127,42 +128,7 @@ fn an_embedder_backend_serves_a_script() {
     let config = kv_ext::KvConfig::builder()
         .database_handler(MapHandler)
         .build();
-    let mut runtime = JsRuntime::new(RuntimeOptions {
-        module_loader: Some(Rc::new(deno_core::NoopModuleLoader)),
-        extensions: vec![
-            deno_webidl::deno_webidl::init(),
-            deno_web::deno_web::init(
-                deno_web::BlobStore::default_arc(),
-                None,
-                false,
-                Default::default(),
-            ),
-            kv_ext::kv_ext::init(config),
-        ],
-        ..Default::default()
-    });
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    tokio.block_on(async {
-        let specifier = ModuleSpecifier::parse("file:///custom_backend.mjs").expect("url");
-        let id = runtime
-            .load_main_es_module_from_code(&specifier, SCRIPT.to_string())
-            .await
-            .expect("module loads");
-        let evaluation = runtime.mod_evaluate(id);
-        runtime
-            .run_event_loop(Default::default())
-            .await
-            .expect("event loop");
-        evaluation.await.expect("module evaluates");
-    });
-    let report = runtime
-        .execute_script("<report>", "globalThis.report")
-        .expect("report");
-    deno_core::scope!(scope, runtime);
-    let report = v8::Local::new(scope, report).to_rust_string_lossy(scope);
+    let report = common::run_module(config, "custom_backend.mjs", SCRIPT.to_string(), "report");
     assert_eq!(
         report,
         "{\"n\":1}|2,1|true|false|null|Key too large for write (max 2048 bytes)|'sum' is not supported here"

@@ -5,56 +5,19 @@
 //! nesting limits and a seeded round-trip fuzz. The checks themselves are
 //! `tests/tools/check_value_codec.mjs`, run in a deno_core runtime.
 
-use std::rc::Rc;
-
-use deno_core::{v8, JsRuntime, ModuleSpecifier, RuntimeOptions};
+mod common;
 
 const CHECKER: &str = include_str!("../../tests/tools/check_value_codec.mjs");
 const VECTORS: &str = include_str!("../../tests/value_codec_vectors.json");
 
-fn runtime() -> JsRuntime {
-    JsRuntime::new(RuntimeOptions {
-        module_loader: Some(Rc::new(deno_core::NoopModuleLoader)),
-        extensions: vec![
-            deno_webidl::deno_webidl::init(),
-            deno_web::deno_web::init(
-                deno_web::BlobStore::default_arc(),
-                None,
-                false,
-                Default::default(),
-            ),
-            kv_ext::kv_ext::init(kv_ext::KvConfig::default()),
-        ],
-        ..Default::default()
-    })
-}
-
 /// Evaluates `code` as the main module; returns `globalThis.wireReport`.
 fn run_module(code: String) -> String {
-    let mut runtime = runtime();
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("tokio runtime");
-    tokio.block_on(async {
-        let specifier = ModuleSpecifier::parse("file:///wire_vectors_main.mjs").expect("url");
-        let id = runtime
-            .load_main_es_module_from_code(&specifier, code)
-            .await
-            .expect("module loads");
-        let evaluation = runtime.mod_evaluate(id);
-        runtime
-            .run_event_loop(Default::default())
-            .await
-            .expect("event loop");
-        evaluation.await.expect("module evaluates");
-    });
-    let report = runtime
-        .execute_script("<report>", "globalThis.wireReport")
-        .expect("report");
-    deno_core::scope!(scope, runtime);
-    let report = v8::Local::new(scope, report);
-    report.to_rust_string_lossy(scope)
+    common::run_module(
+        kv_ext::KvConfig::default(),
+        "wire_vectors_main.mjs",
+        code,
+        "wireReport",
+    )
 }
 
 /// Runs `f` on a thread with room for deep recursion in debug builds.
