@@ -896,7 +896,9 @@ function SlowBuffer(size) {
   return allocUnsafe(size);
 }
 
-function isUtf8(input) {
+/** The bytes of `isUtf8`/`isAscii`'s input (a view or an ArrayBuffer), or
+ * Node's ERR_INVALID_ARG_TYPE. */
+function inputBytes(input) {
   const bytes = ArrayBufferIsView(input)
     ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
     : isAnyArrayBuffer(input)
@@ -905,6 +907,11 @@ function isUtf8(input) {
   if (bytes === undefined) {
     throw new ERR_INVALID_ARG_TYPE("input", "an instance of ArrayBuffer, Buffer, or TypedArray", input, true);
   }
+  return bytes;
+}
+
+function isUtf8(input) {
+  const bytes = inputBytes(input);
   try {
     new (load("08_text_encoding").TextDecoder)("utf-8", { fatal: true }).decode(bytes);
     return true;
@@ -914,14 +921,7 @@ function isUtf8(input) {
 }
 
 function isAscii(input) {
-  const bytes = ArrayBufferIsView(input)
-    ? new Uint8Array(input.buffer, input.byteOffset, input.byteLength)
-    : isAnyArrayBuffer(input)
-    ? new Uint8Array(input)
-    : undefined;
-  if (bytes === undefined) {
-    throw new ERR_INVALID_ARG_TYPE("input", "an instance of ArrayBuffer, Buffer, or TypedArray", input, true);
-  }
+  const bytes = inputBytes(input);
   for (let i = 0; i < bytes.length; i++) if (bytes[i] > 127) return false;
   return true;
 }
