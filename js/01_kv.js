@@ -318,15 +318,18 @@ function u64Bytes(value) {
   return bytes;
 }
 
+/** The largest value size (the extension's limit), set at load. */
+let maxValueSize;
 /** What stands for a value whose serialization went past the largest value
  * Deno KV stores (`op_kv_serialize` gave up and returned null): bytes one
  * past the limit, so that the ops report "Value too large" / "enqueue
- * payload too large" in Deno's order of checks. Never stored. */
-let OVERSIZED;
+ * payload too large" in Deno's order of checks. Never stored; made on the
+ * first oversized value. */
+let oversized = null;
 
-/** V8 wire bytes of `value`, or `OVERSIZED`. */
+/** V8 wire bytes of `value`, or the oversized stand-in. */
 function serializeValue(value) {
-  return op_kv_serialize(value) ?? OVERSIZED;
+  return op_kv_serialize(value) ?? (oversized ??= new Uint8Array(maxValueSize + 1));
 }
 
 /** Encodes a value for storage: exact Uint8Array -> raw bytes, KvU64 ->
@@ -538,7 +541,7 @@ function setCloneableLoader(loader) {
 
 // Reads build `Deno.KvU64` values natively; values past the size limit are
 // stood in for by one byte more than it.
-OVERSIZED = new Uint8Array(op_kv_init(KvU64, readHostObject) + 1);
+maxValueSize = op_kv_init(KvU64, readHostObject);
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
