@@ -146,7 +146,13 @@ function pointRead(rid, parts, consistency) {
 }
 
 async function rangePointRead(rid, parts, consistency) {
-  const ranges = await snapshotRead(rid, [{
+  const ranges = await snapshotRead(rid, [keyRange(parts)], consistency);
+  return ranges[0][0];
+}
+
+/** The read range of one key, as `op_kv_snapshot_read` takes it. */
+function keyRange(parts) {
+  return {
     __proto__: null,
     key: parts,
     prefix: null,
@@ -155,8 +161,7 @@ async function rangePointRead(rid, parts, consistency) {
     cursor: null,
     limit: 1,
     reverse: false,
-  }], consistency);
-  return ranges[0][0];
+  };
 }
 
 const customInspect = SymbolFor("Deno.customInspect");
@@ -849,16 +854,7 @@ class Kv {
   async getMany(keys, options) {
     const ranges = [];
     for (let i = 0; i < keys.length; i++) {
-      ranges[i] = {
-        __proto__: null,
-        key: readKey(keys[i]),
-        prefix: null,
-        start: null,
-        end: null,
-        cursor: null,
-        limit: 1,
-        reverse: false,
-      };
+      ranges[i] = keyRange(readKey(keys[i]));
     }
     const consistency = own(options, "consistency");
     checkConsistency(consistency);

@@ -13,10 +13,10 @@ use serde::Deserialize;
 
 use crate::backend::Consistency;
 use crate::config::KvLimits;
-use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::js_value::{EntryBuilder, EntryError};
 use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::ops::database;
 
 /// One range of a read, as the shim sends it: a single `key`, or a list
 /// selector (`prefix` / `start` / `end`) with an optional `cursor`.
@@ -121,16 +121,6 @@ fn read_ranges(
         with_keys.push(with_key);
     }
     Ok((read_ranges, with_keys))
-}
-
-/// Database `rid` and the limits its reads obey.
-fn database(
-    state: &Rc<RefCell<OpState>>,
-    rid: ResourceId,
-) -> Result<(Rc<DatabaseResource>, KvLimits), KvError> {
-    let state = state.borrow();
-    let db = state.resource_table.get::<DatabaseResource>(rid)?;
-    Ok((db, *state.borrow::<KvLimits>()))
 }
 
 /// Reads `ranges` from database `rid`; returns, for each range, its entries

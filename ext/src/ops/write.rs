@@ -14,6 +14,7 @@ use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::ops::database;
 
 /// A versionstamp check: `versionstamp: null` means "must not exist".
 #[derive(Deserialize)]
@@ -280,16 +281,6 @@ pub async fn op_kv_set(
     };
     let write = validate_write(&limits, Vec::new(), vec![mutation], Vec::new(), now_ms())?;
     commit(&db, write).await
-}
-
-/// Database `rid` and the limits its writes obey.
-fn database(
-    state: &Rc<RefCell<OpState>>,
-    rid: ResourceId,
-) -> Result<(Rc<DatabaseResource>, KvLimits), KvError> {
-    let state = state.borrow();
-    let db = state.resource_table.get::<DatabaseResource>(rid)?;
-    Ok((db, *state.borrow::<KvLimits>()))
 }
 
 /// Commits `write` through the database's backend: the versionstamp, or
