@@ -321,8 +321,17 @@ Deno.exit(0);
         let dir = dir.path().to_path_buf();
         std::thread::spawn(move || run_deno(&bin, &dir, &script))
     };
+    // Start once Deno's first commit is in (its start-up can outlast a whole
+    // run of ours), then commit until Deno is done, so that both writers
+    // overlap.
+    let started = std::time::Instant::now();
+    while get(&store, &key(&["count"])).is_none()
+        && !deno.is_finished()
+        && started.elapsed() < std::time::Duration::from_secs(30)
+    {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
     let mut ours = Vec::new();
-    // Commit until Deno is done, so that both writers overlap.
     while ours.len() < 150 || !deno.is_finished() {
         let r = store
             .atomic_write(
