@@ -416,7 +416,6 @@ def main() -> int:
     parser.add_argument("--entries", type=int, help="entries of the scale row (default 1,000,000; 20,000 with --quick)")
     parser.add_argument("--kvrt", help="kvrt binary to measure (default target/release/kvrt)")
     parser.add_argument("--out", help="Markdown output (default bench/results.md; bench/results-quick.md with --quick)")
-    parser.add_argument("--kvrt", help="the kvrt binary (default target/release/kvrt)")
     opts = parser.parse_args()
     global KVRT
     if opts.kvrt:
