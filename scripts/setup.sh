@@ -14,7 +14,8 @@ command -v cmake >/dev/null 2>&1 || need+=(cmake)
 command -v sqlite3 >/dev/null 2>&1 || need+=(sqlite3)
 # deno_webstorage's SQLite (libsqlite3-sys with unlock_notify) runs bindgen,
 # which needs libclang.
-compgen -G "/usr/lib/llvm-*/lib/libclang*.so*" >/dev/null || need+=(libclang-dev)
+# (libclang-cpp, which some images carry, is not what bindgen loads.)
+compgen -G "/usr/lib/llvm-*/lib/libclang.so*" >/dev/null || need+=(libclang-dev)
 # tests: setpriv (util-linux) lets the read-only-file test run as root,
 # strace lets the durability test see each fsync.
 command -v setpriv >/dev/null 2>&1 || need+=(util-linux)
