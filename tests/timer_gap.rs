@@ -9,10 +9,9 @@
 //!   of the `-shm` file, as SQLite takes them) holds the file while the
 //!   script reads and writes: both fail after `KVRT_LOCK_TIMEOUT_MS` with
 //!   "database is locked" naming the file, and timers keep running.
-//! - `commit`: one atomic commit of 1000 sets of 700 bytes. Its validation
-//!   runs on the JavaScript thread; a debug build takes 100-300 ms for it
-//!   (release: see NOTES), so the 50 ms bound is enforced on release builds
-//!   and a debug build is held to 400 ms.
+//! - `commit`: one atomic commit of 1000 sets of 700 bytes, whose validation
+//!   runs on the JavaScript thread (18-23 ms in a debug build, whose engine,
+//!   SQLite and op layer are compiled optimized: see Cargo.toml).
 //!
 //! The cases run one at a time, and each may run three times: the bound is
 //! about kvrt, not about a moment of contention on a shared machine (a
@@ -35,10 +34,6 @@ fn serial() -> std::sync::MutexGuard<'static, ()> {
     SERIAL
         .lock()
         .unwrap_or_else(|poisoned| poisoned.into_inner())
-}
-
-fn release_build() -> bool {
-    env!("CARGO_BIN_EXE_kvrt").contains("/release/")
 }
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -132,11 +127,10 @@ fn twenty_thousand_gets_let_timers_run() {
 #[test]
 fn a_big_commit_lets_timers_run() {
     let _serial = serial();
-    let bound = if release_build() { BOUND_MS } else { 400.0 };
-    let report = check("commit", None, bound);
+    let report = check("commit", None, BOUND_MS);
     assert!(report.contains("committed true"), "{report}");
     let dir = temp_dir("commit");
-    let report = check("commit", Some(&dir.join("kv.sqlite3")), bound);
+    let report = check("commit", Some(&dir.join("kv.sqlite3")), BOUND_MS);
     assert!(report.contains("committed true"), "{report}");
     let _ = std::fs::remove_dir_all(&dir);
 }
