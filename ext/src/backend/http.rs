@@ -32,7 +32,7 @@ impl HttpTransport {
     pub fn new(options: &RemoteOptions) -> Result<HttpTransport, JsErrorBox> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let roots = match &options.root_certificates {
-            Some(roots) => roots.as_ref().clone(),
+            Some(roots) => roots.root_certificates()?.clone(),
             None => rustls::RootCertStore {
                 roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
             },
@@ -139,6 +139,12 @@ type Body = http_body_util::combinators::BoxBody<Bytes, String>;
 pub struct HttpResponse(Mutex<Option<Body>>);
 
 impl HttpResponse {
+    /// A response whose body is `bytes`, already read.
+    pub fn from_bytes(bytes: Bytes) -> HttpResponse {
+        let body = Full::new(bytes).map_err(|never| match never {}).boxed();
+        HttpResponse(Mutex::new(Some(body)))
+    }
+
     fn take(self) -> Result<Body, JsErrorBox> {
         self.0
             .into_inner()
