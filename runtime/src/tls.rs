@@ -72,9 +72,11 @@ impl DenoRootCerts {
                         })?;
                     store.add_parsable_certificates(certs.into_iter().map(|cert| cert.0.into()));
                 }
-                other => return Err(JsErrorBox::generic(format!(
+                other => {
+                    return Err(JsErrorBox::generic(format!(
                     "Unknown certificate store \"{other}\" specified (allowed: \"system,mozilla\")"
-                ))),
+                )))
+                }
             }
         }
         let cert_file = self

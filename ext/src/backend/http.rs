@@ -105,11 +105,7 @@ impl RemoteTransport for HttpTransport {
         *request.method_mut() = http::Method::POST;
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
-        let client = self.client.clone();
-        // The client's future is not `Sync`; a task owns it instead.
-        let sent = tokio::spawn(async move { client.request(request).await })
-            .await
-            .map_err(|err| JsErrorBox::generic(format!("KV Connect request task failed: {err}")))?;
+        let sent = SyncFuture::new(self.client.request(request)).await;
         match sent {
             Ok(response) => {
                 self.record(None);
@@ -184,7 +180,8 @@ impl RemoteResponse for HttpResponse {
     }
 }
 
-/// Makes a `Send` future `Sync` by only ever polling it through `&mut`.
+/// Makes a `Send` future `Sync` by only ever polling it through `&mut`
+/// (the transport's futures must be `Sync`; hyper's are not).
 struct SyncFuture<F>(Mutex<std::pin::Pin<Box<F>>>);
 
 impl<F> SyncFuture<F> {
