@@ -127,8 +127,12 @@ fn answer_read(read: &SnapshotRead, endpoint: &str, strong: bool) -> Response<Fu
     )
 }
 
-/// The paths the fixture was asked for, in order.
+/// The paths the fixture was asked for, in order, and `(connection)` for
+/// each connection accepted.
 type Log = Arc<Mutex<Vec<String>>>;
+
+/// What a log records for an accepted connection.
+const CONNECTION: &str = "(connection)";
 
 /// The routes of Deno's test server for KV Connect, plus a 500, a body that
 /// is not JSON, and a database with a read replica (a working one, and one
@@ -260,6 +264,9 @@ fn start_fixture_with(tls: Option<TlsAcceptor>) -> (String, Log) {
                     continue;
                 };
                 let log = paths.clone();
+                log.lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .push(CONNECTION.to_string());
                 let tls = tls.clone();
                 tokio::spawn(async move {
                     let service = hyper::service::service_fn(move |request| {
@@ -384,7 +391,7 @@ fn open_errors_match_deno() {
 fn data_calls(log: &Log) -> Vec<String> {
     let log = log.lock().unwrap_or_else(|e| e.into_inner());
     log.iter()
-        .filter(|path| !path.starts_with("/kv_remote_authorize"))
+        .filter(|path| path.as_str() != CONNECTION && !path.starts_with("/kv_remote_authorize"))
         .cloned()
         .collect()
 }
@@ -576,4 +583,28 @@ fn https_trusts_the_certificates_deno_trusts() {
         assert_eq!(kvrt, deno, "kvrt (left) differs from Deno (right)");
     }
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Concurrent operations share a few kept-alive connections: 500 gets at
+/// once do not open a connection each (HTTP/1.1 has one request in flight
+/// per connection; kvrt sends at most 32 at a time).
+#[test]
+fn concurrent_operations_share_connections() {
+    let ((base, log), closed) = (start_fixture(), closed_url());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kvrt"));
+    command.args(["run", "-A", "tests/kv_connect/concurrent.ts", "500"]);
+    let output = run(command, &base, &closed);
+    assert!(output.status.success(), "{}", text(&output));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stdout).trim(),
+        "500 from strong"
+    );
+    let log = log.lock().unwrap_or_else(|e| e.into_inner());
+    let reads = log
+        .iter()
+        .filter(|p| *p == "/kv_strong/snapshot_read")
+        .count();
+    let connections = log.iter().filter(|p| *p == CONNECTION).count();
+    assert_eq!(reads, 500);
+    assert!(connections < 100, "{connections} connections for 500 reads");
 }
