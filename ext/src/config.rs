@@ -231,7 +231,7 @@ pub struct RemoteOptions {
     /// The `user-agent` header.
     pub user_agent: String,
     /// The roots trusted for `https://`; `None`: Mozilla's (webpki-roots).
-    pub root_certificates: Option<Arc<rustls::RootCertStore>>,
+    pub root_certificates: Option<Arc<dyn KvRootCertificates>>,
     /// How long establishing one TCP connection may take.
     pub connect_timeout: Duration,
     /// How long one read or write may take, retries included (the client
@@ -263,7 +263,7 @@ impl std::fmt::Debug for RemoteOptions {
             .field("user_agent", &self.user_agent)
             .field(
                 "root_certificates",
-                &self.root_certificates.as_ref().map(|r| r.len()),
+                &self.root_certificates.as_ref().map(|_| "<provider>"),
             )
             .field("connect_timeout", &self.connect_timeout)
             .field("operation_timeout", &self.operation_timeout)
@@ -276,6 +276,22 @@ impl std::fmt::Debug for RemoteOptions {
 pub trait KvAccessToken: Send + Sync {
     /// The token sent to the metadata endpoint of `url`.
     fn access_token(&self, url: &url::Url) -> Result<String, JsErrorBox>;
+}
+
+/// Supplies the roots trusted for `https://` KV Connect servers, asked at
+/// each open of a database (so they can be loaded on first use, and a
+/// failure to load them is thrown to the script by `Deno.openKv`, as Deno
+/// does with `DENO_CERT`).
+pub trait KvRootCertificates: Send + Sync {
+    /// The trusted roots.
+    fn root_certificates(&self) -> Result<&rustls::RootCertStore, JsErrorBox>;
+}
+
+/// A fixed set of roots.
+impl KvRootCertificates for rustls::RootCertStore {
+    fn root_certificates(&self) -> Result<&rustls::RootCertStore, JsErrorBox> {
+        Ok(self)
+    }
 }
 
 /// A fixed token.

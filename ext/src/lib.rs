@@ -19,7 +19,7 @@ mod wire;
 
 pub use config::{
     AllowAll, DefaultLocation, KvAccessToken, KvConfig, KvConfigBuilder, KvLimits, KvPermissions,
-    OpenTarget, RemoteOptions,
+    KvRootCertificates, OpenTarget, RemoteOptions,
 };
 pub use location::{data_root, default_database_dir};
 /// node:v8's `serialize`/`deserialize` over this crate's V8 wire codec, for

@@ -131,6 +131,10 @@ pub struct DenoFlags {
     /// already set are kept.
     #[arg(long, value_name = "FILE", num_args = 0..=1, require_equals = true, default_missing_value = ".env", action = clap::ArgAction::Append)]
     pub env_file: Vec<String>,
+    /// A PEM file of certificates to trust for TLS, besides the
+    /// certificate stores (instead of `DENO_CERT`).
+    #[arg(long, value_name = "FILE")]
+    pub cert: Option<PathBuf>,
     /// Accepted for compatibility: kvrt prints no diagnostics to quiet.
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -140,11 +144,12 @@ pub struct DenoFlags {
 }
 
 impl DenoFlags {
-    /// Loads the `--env-file`s.
+    /// Loads the `--env-file`s and sets up the TLS roots (`--cert`).
     pub fn apply(&self) {
         for file in &self.env_file {
             load_env_file(file);
         }
+        crate::tls::init(self.cert.clone());
     }
 
     /// The permissions these flags grant and deny, as Deno reads them: `-A`

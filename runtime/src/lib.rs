@@ -15,4 +15,5 @@ pub mod remote;
 pub mod resolver;
 pub mod run;
 pub mod test;
+pub mod tls;
 pub mod worker;

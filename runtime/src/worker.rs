@@ -89,6 +89,7 @@ pub fn create_runtime(
     permissions: PermissionsContainer,
 ) -> Result<JsRuntime, deno_core::error::CoreError> {
     let permissions = permissions::CurrentPermissions::new(permissions);
+    let roots = crate::tls::root_certs();
     JsRuntime::try_new(RuntimeOptions {
         module_loader: Some(Rc::new(TsModuleLoader::new(resolver))),
         extensions: vec![
@@ -106,10 +107,11 @@ pub fn create_runtime(
             // localStorage lives beside the default database, as in Deno.
             deno_webstorage::deno_webstorage::init(Some(default_kv_dir(main_module))),
             deno_crypto::deno_crypto::init(None),
-            deno_net::deno_net::init(None, None),
+            deno_net::deno_net::init(Some(roots.clone()), None),
             deno_fetch::deno_fetch::init(deno_fetch::Options {
                 user_agent: USER_AGENT.to_string(),
                 file_fetch_handler: Rc::new(deno_fetch::FsFetchHandler),
+                root_cert_store_provider: Some(roots.clone()),
                 ..Default::default()
             }),
             kv_ext::kv_ext::init(
@@ -117,6 +119,10 @@ pub fn create_runtime(
                     .default_dir(default_kv_dir(main_module))
                     .env_overrides(true)
                     .permissions(permissions::KvPermissionsHook(permissions.clone()))
+                    .remote(kv_ext::RemoteOptions {
+                        root_certificates: Some(roots),
+                        ..Default::default()
+                    })
                     .build(),
             ),
             kvrt_runtime::init(args, main_module.to_string(), permissions),

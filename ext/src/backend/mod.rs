@@ -6,6 +6,7 @@
 
 pub mod http;
 pub mod remote;
+mod replicas;
 pub mod sqlite;
 
 use std::pin::Pin;

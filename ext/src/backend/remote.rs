@@ -1,7 +1,8 @@
 //! The KV Connect backend: `Deno.openKv("http(s)://…")` through Deno's own
 //! client (`denokv_remote`: metadata exchange and refresh, retries with
-//! randomized exponential backoff, watch streaming), over [`HttpTransport`].
-//! Opening checks the metadata endpoint first, with Deno's messages.
+//! randomized exponential backoff, watch streaming), over [`HttpTransport`],
+//! with eventual reads routed to read replicas ([`replicas`]). Opening
+//! checks the metadata endpoint first, with Deno's messages.
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -15,6 +16,7 @@ use futures::StreamExt;
 use url::Url;
 
 use crate::backend::http::HttpTransport;
+use crate::backend::replicas::{self, ReplicaTransport};
 use crate::backend::{
     AtomicWrite, Consistency, Entry, KvBackend, KvValue, MutationKind, QueueMessageHandle,
     ReadRange, Versionstamp, WatchKey, WatchStream,
@@ -43,8 +45,9 @@ impl RemotePermissions for HookPermissions {
 
 /// An open KV Connect database.
 pub struct RemoteBackend {
-    remote: Remote<HookPermissions, HttpTransport>,
-    transport: HttpTransport,
+    remote: Remote<HookPermissions, ReplicaTransport>,
+    transport: ReplicaTransport,
+    permissions: Arc<dyn KvPermissions>,
     url: Url,
     operation_timeout: Duration,
 }
@@ -79,12 +82,17 @@ impl RemoteBackend {
             url: parsed.clone(),
             access_token,
         };
-        let transport = HttpTransport::new(options)?;
+        let transport = ReplicaTransport::new(HttpTransport::new(options)?, parsed.clone());
         validate_metadata_endpoint(&transport, &endpoint).await?;
-        let remote = Remote::new(transport.clone(), HookPermissions(permissions), endpoint);
+        let remote = Remote::new(
+            transport.clone(),
+            HookPermissions(permissions.clone()),
+            endpoint,
+        );
         Ok(RemoteBackend {
             remote,
             transport,
+            permissions,
             url: parsed,
             operation_timeout: options.operation_timeout,
         })
@@ -119,7 +127,7 @@ impl RemoteBackend {
 /// instead of on first use. (Deno does the same before starting the client,
 /// which then exchanges metadata again.)
 async fn validate_metadata_endpoint(
-    client: &HttpTransport,
+    client: &ReplicaTransport,
     endpoint: &MetadataEndpoint,
 ) -> Result<(), JsErrorBox> {
     let url = &endpoint.url;
@@ -290,8 +298,17 @@ impl KvBackend for RemoteBackend {
                 Consistency::Eventual => denokv_proto::Consistency::Eventual,
             },
         };
+        let replica = match consistency {
+            Consistency::Eventual => self.transport.replica(),
+            Consistency::Strong => None,
+        };
         let mut outputs = if sent.is_empty() {
             Vec::new()
+        } else if let Some(replica) = replica {
+            self.permissions
+                .check_open(OpenTarget::Remote(replica.as_str()))?;
+            let read = self.remote.snapshot_read(sent, options);
+            self.bounded(replicas::read_from(replica, read)).await?
         } else {
             self.bounded(self.remote.snapshot_read(sent, options))
                 .await?
