@@ -29,7 +29,7 @@ pub fn key_to_v8<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     bytes: &[u8],
 ) -> Result<v8::Local<'s, v8::Value>, KvError> {
-    let failed = || KvError::Generic("could not build a key in JavaScript".into());
+    let failed = || KvError::KeyNotBuilt;
     let parts = decode_key(bytes)?;
     let mut elements = Vec::with_capacity(parts.len());
     for part in parts {
@@ -117,9 +117,7 @@ impl<'s> EntryBuilder<'s> {
         match value {
             KvValue::V8(bytes) => Ok(self.reader.read(scope, &bytes)?),
             KvValue::U64(n) => {
-                let class = self
-                    .u64_class
-                    .ok_or_else(|| KvError::Generic("Deno.KvU64 is not registered".into()))?;
+                let class = self.u64_class.ok_or(KvError::KvU64NotRegistered)?;
                 let n = v8::BigInt::new_from_u64(scope, n).into();
                 Ok(class
                     .new_instance(scope, &[n])

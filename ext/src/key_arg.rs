@@ -56,14 +56,13 @@ pub fn encode_key_arg(key: KeyArg) -> Result<Vec<u8>, KvError> {
             }) => digits
                 .parse::<BigInt>()
                 .map(KeyPart::Int)
-                .map_err(|_| KvError::Type(format!("invalid bigint key part: {digits}"))),
+                // (the shim sends decimal digits)
+                .map_err(|_| KvError::InvalidKeyPart),
             KeyPartArg::Tagged(TaggedPart {
                 negative_zero: Some(true),
                 ..
             }) => Ok(KeyPart::Float(-0.0)),
-            KeyPartArg::Tagged(_) => Err(KvError::Type(
-                "expected string, number, bigint, ArrayBufferView, boolean".into(),
-            )),
+            KeyPartArg::Tagged(_) => Err(KvError::InvalidKeyPart),
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(encode_key(&parts)?)

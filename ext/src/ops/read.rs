@@ -39,9 +39,7 @@ pub struct RangeArg {
 pub fn check_read_key(key: &[u8], limits: &KvLimits) -> Result<(), KvError> {
     let max = limits.max_read_key_size_bytes();
     if key.len() > max {
-        return Err(KvError::Type(format!(
-            "Key too large for read (max {max} bytes)"
-        )));
+        return Err(KvError::KeyTooLargeToRead(max));
     }
     Ok(())
 }
@@ -57,7 +55,7 @@ fn selector_of(
     end: Option<KeyArg>,
 ) -> Result<Selector, KvError> {
     let (prefix, start, end) = (encode_opt(prefix)?, encode_opt(start)?, encode_opt(end)?);
-    Selector::new(prefix, start, end).map_err(|err| KvError::Type(err.to_string()))
+    Ok(Selector::new(prefix, start, end)?)
 }
 
 /// Translates one range argument into the engine's byte range.
@@ -66,7 +64,7 @@ fn to_read_range(arg: RangeArg, limits: &KvLimits) -> Result<(ReadRange, bool), 
     let check_limit = || {
         let max = limits.max_read_entries;
         if limit > max || arg.batch_size.is_some_and(|size| size > max as f64) {
-            return Err(KvError::Type(format!("Too many entries (max {max})")));
+            return Err(KvError::TooManyEntries(max));
         }
         Ok(())
     };
@@ -85,9 +83,7 @@ fn to_read_range(arg: RangeArg, limits: &KvLimits) -> Result<(ReadRange, bool), 
         return Ok((range, false));
     }
     let selector = selector_of(arg.prefix, arg.start, arg.end)?;
-    let (start, end) = selector
-        .resolve(arg.cursor.as_deref(), arg.reverse)
-        .map_err(|err| KvError::Type(err.to_string()))?;
+    let (start, end) = selector.resolve(arg.cursor.as_deref(), arg.reverse)?;
     check_read_key(&start, limits)?;
     check_read_key(&end, limits)?;
     // After the selector's own errors, as in Deno.
@@ -108,10 +104,7 @@ fn read_ranges(
     limits: &KvLimits,
 ) -> Result<(Vec<ReadRange>, Vec<bool>), KvError> {
     if ranges.len() > limits.max_read_ranges {
-        return Err(KvError::Type(format!(
-            "Too many ranges (max {})",
-            limits.max_read_ranges
-        )));
+        return Err(KvError::TooManyRanges(limits.max_read_ranges));
     }
     let mut read_ranges = Vec::with_capacity(ranges.len());
     let mut with_keys = Vec::with_capacity(ranges.len());

@@ -79,7 +79,7 @@ pub fn op_kv_watch(
     let limits = *state.borrow::<KvLimits>();
     let max = limits.max_watched_keys;
     if key_count > max as f64 {
-        return Err(KvError::Type(format!("Too many keys (max {max})")));
+        return Err(KvError::TooManyKeys(max));
     }
     let db = state.resource_table.get::<DatabaseResource>(rid)?;
     let mut encoded = Vec::with_capacity(keys.len());

@@ -53,27 +53,21 @@ pub struct EnqueueArg {
     backoff_schedule: Option<Vec<f64>>,
 }
 
-fn type_error(message: impl Into<String>) -> KvError {
-    KvError::Type(message.into())
-}
-
 /// Encodes a key that is written or checked, enforcing Deno's rules.
 /// `context` prefixes an encoding failure the way Deno does
 /// (`Invalid mutation: ...`), or replaces it (`Invalid check`).
 fn write_key(key: KeyArg, context: KeyContext, limits: &KvLimits) -> Result<Vec<u8>, KvError> {
     let bytes = encode_key_arg(key).map_err(|err| match context {
-        KeyContext::Mutation => type_error(format!("Invalid mutation: {err}")),
-        KeyContext::Check => type_error("Invalid check"),
+        KeyContext::Mutation => KvError::InvalidMutation(Box::new(err)),
+        KeyContext::Check => KvError::InvalidCheck,
         KeyContext::Enqueue => err,
     })?;
     if bytes.is_empty() {
-        return Err(type_error("key cannot be empty"));
+        return Err(KvError::EmptyKey);
     }
     let max = limits.max_write_key_size_bytes;
     if bytes.len() > max {
-        return Err(type_error(format!(
-            "Key too large for write (max {max} bytes)"
-        )));
+        return Err(KvError::KeyTooLargeToWrite(max));
     }
     Ok(bytes)
 }
@@ -94,10 +88,7 @@ fn expire_at(now: i64, expire_in: f64) -> Result<i64, KvError> {
     if at > MAX_EXPIRE_AT_MS {
         // Shown as the integer JavaScript passed (the shim only lets
         // non-negative integers through).
-        return Err(type_error(format!(
-            "Invalid mutation: expireIn is too large: {}",
-            expire_in as u64
-        )));
+        return Err(KvError::ExpireInTooLarge(expire_in as u64));
     }
     Ok(at as i64)
 }
@@ -117,7 +108,7 @@ fn to_mutation(
             let size = value.encoded_len();
             let max = limits.max_value_size_bytes;
             if size > max {
-                return Err(type_error(format!("Value too large (max {max} bytes)")));
+                return Err(KvError::ValueTooLarge(max));
             }
             // Deno counts a valued mutation's key a second time, and its
             // key towards the total key size.
@@ -129,18 +120,17 @@ fn to_mutation(
     };
     let kind = match (arg.kind.as_str(), value) {
         ("delete", None) => MutationKind::Delete,
-        ("delete", Some(_)) => return Err(type_error("Invalid mutation 'delete' with value")),
+        ("delete", Some(_)) => return Err(KvError::DeleteWithValue),
         ("set", Some(v)) => MutationKind::Set(v),
         // Operands are checked when the commit reaches them, as in Deno.
         ("sum", Some(v)) => MutationKind::Sum(v),
         ("min", Some(v)) => MutationKind::Min(v),
         ("max", Some(v)) => MutationKind::Max(v),
-        (kind @ ("set" | "sum" | "min" | "max"), None) => {
-            return Err(type_error(format!(
-                "Invalid mutation '{kind}' without value"
-            )))
-        }
-        _ => return Err(type_error("Invalid mutation type")),
+        ("set", None) => return Err(KvError::MutationWithoutValue("set")),
+        ("sum", None) => return Err(KvError::MutationWithoutValue("sum")),
+        ("min", None) => return Err(KvError::MutationWithoutValue("min")),
+        ("max", None) => return Err(KvError::MutationWithoutValue("max")),
+        _ => return Err(KvError::InvalidMutationType),
     };
     let expire_at_ms = arg
         .expire_in
@@ -157,33 +147,25 @@ fn to_mutation(
 fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes, limits: &KvLimits) -> Result<Enqueue, KvError> {
     let max = limits.max_value_size_bytes;
     if arg.payload.len() > max {
-        return Err(type_error(format!(
-            "enqueue payload too large (max {max} bytes)"
-        )));
+        return Err(KvError::EnqueuePayloadTooLarge(max));
     }
     sizes.payload += arg.payload.len();
     if arg.delay.is_nan() {
-        return Err(type_error("Delay cannot be NaN"));
+        return Err(KvError::DelayIsNaN);
     }
     if arg.delay < 0.0 {
-        return Err(type_error(format!(
-            "Delay must be >= 0: received {}",
-            arg.delay
-        )));
+        return Err(KvError::NegativeDelay(arg.delay.to_string()));
     }
     if arg.delay > MAX_QUEUE_DELAY_MS as f64 {
-        return Err(type_error(format!(
-            "Delay cannot be greater than 30 days: received {}",
-            arg.delay
-        )));
+        return Err(KvError::DelayTooLong(arg.delay.to_string()));
     }
     let backoff_schedule = match arg.backoff_schedule {
         None => None,
         Some(schedule) => {
             if schedule.len() > MAX_QUEUE_BACKOFF_INTERVALS {
-                return Err(type_error(format!(
-                    "Invalid backoffSchedule, max {MAX_QUEUE_BACKOFF_INTERVALS} intervals allowed"
-                )));
+                return Err(KvError::TooManyBackoffIntervals(
+                    MAX_QUEUE_BACKOFF_INTERVALS,
+                ));
             }
             sizes.payload += 4 * schedule.len();
             let mut intervals = Vec::with_capacity(schedule.len());
@@ -191,9 +173,7 @@ fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes, limits: &KvLimits) -> Result<E
                 if !(0.0..=MAX_QUEUE_BACKOFF_MS as f64).contains(&interval)
                     || interval.fract() != 0.0
                 {
-                    return Err(type_error(format!(
-                        "Invalid backoffSchedule, interval at index {i} is invalid"
-                    )));
+                    return Err(KvError::InvalidBackoffInterval(i));
                 }
                 intervals.push(interval as u32);
             }
@@ -224,15 +204,11 @@ impl Sizes {
     fn check(&self, limits: &KvLimits) -> Result<(), KvError> {
         let max = limits.max_total_mutation_size_bytes;
         if self.payload > max {
-            return Err(type_error(format!(
-                "Total mutation size too large (max {max} bytes)"
-            )));
+            return Err(KvError::TotalMutationTooLarge(max));
         }
         let max = limits.max_total_key_size_bytes;
         if self.keys > max {
-            return Err(type_error(format!(
-                "Total key size too large (max {max} bytes)"
-            )));
+            return Err(KvError::TotalKeyTooLarge(max));
         }
         Ok(())
     }
@@ -300,12 +276,10 @@ fn validate_write(
     now: i64,
 ) -> Result<AtomicWrite, KvError> {
     if checks.len() > limits.max_checks {
-        let max = limits.max_checks;
-        return Err(type_error(format!("Too many checks (max {max})")));
+        return Err(KvError::TooManyChecks(limits.max_checks));
     }
     if mutations.len() + enqueues.len() > limits.max_mutations {
-        let max = limits.max_mutations;
-        return Err(type_error(format!("Too many mutations (max {max})")));
+        return Err(KvError::TooManyMutations(limits.max_mutations));
     }
     let mut sizes = Sizes::default();
     let checks = checks
@@ -315,7 +289,7 @@ fn validate_write(
             sizes.payload += key.len();
             let versionstamp = check
                 .versionstamp
-                .map(|hex| Versionstamp::from_hex(&hex).map_err(|_| type_error("Invalid check")))
+                .map(|hex| Versionstamp::from_hex(&hex).map_err(|_| KvError::InvalidCheck))
                 .transpose()?;
             Ok(Check { key, versionstamp })
         })
