@@ -6,8 +6,13 @@
 import { core, primordials } from "ext:core/mod.js";
 import {
   op_kv_atomic_write,
+  op_kv_backoff_schedule,
+  op_kv_check_delay,
+  op_kv_check_mutation,
+  op_kv_decode_value,
   op_kv_dequeue_next_message,
   op_kv_encode_cursor,
+  op_kv_encode_u64,
   op_kv_deserialize,
   op_kv_finish_dequeued_message,
   op_kv_init,
@@ -34,18 +39,14 @@ const {
   ArrayIsArray,
   ArrayPrototypeJoin,
   BigIntPrototypeToString,
-  DataView,
-  DataViewPrototypeGetBigUint64,
   DataViewPrototypeGetBuffer,
   DataViewPrototypeGetByteLength,
   DataViewPrototypeGetByteOffset,
-  DataViewPrototypeSetBigUint64,
   DateNow,
   Error,
   ReflectApply,
   MathMin,
   NumberIsInteger,
-  NumberIsNaN,
   ObjectFreeze,
   ObjectIs,
   ObjectPrototypeHasOwnProperty,
@@ -169,11 +170,6 @@ const commitVersionstampSymbol = Symbol("KvCommitVersionstamp");
 const constructKey = Symbol("Deno.Kv");
 const KEY_PART_ERROR = "expected string, number, bigint, ArrayBufferView, boolean";
 const U64_MAX = 0xffffffffffffffffn;
-
-// Value encodings of the `v_encoding` column.
-const ENCODING_V8 = 1;
-const ENCODING_U64 = 2;
-const ENCODING_BYTES = 3;
 
 /** Deno's error for a key that is not an array, which depends on where
  * the key is used: `read`, `check` or `write`. */
@@ -311,20 +307,10 @@ function readKeys(keys) {
   return out;
 }
 
-/** The 8 little-endian bytes of a KvU64. */
-function u64Bytes(value) {
-  const bytes = new Uint8Array(8);
-  DataViewPrototypeSetBigUint64(
-    new DataView(TypedArrayPrototypeGetBuffer(bytes)),
-    0,
-    value,
-    true,
-  );
-  return bytes;
-}
-
-/** The largest value size (the extension's limit), set at load. */
-let maxValueSize;
+/** What the extension tells the shim at load (`op_kv_init`): the largest
+ * value size and the value encodings (`encodingV8`, `encodingU64`,
+ * `encodingBytes`). */
+let shimInfo;
 /** What stands for a value whose serialization went past the largest value
  * Deno KV stores (`op_kv_serialize` gave up and returned null): bytes one
  * past the limit, so that the ops report "Value too large" / "enqueue
@@ -334,44 +320,25 @@ let oversized = null;
 
 /** V8 wire bytes of `value`, or the oversized stand-in. */
 function serializeValue(value) {
-  return op_kv_serialize(value) ?? (oversized ??= new Uint8Array(maxValueSize + 1));
+  return op_kv_serialize(value) ??
+    (oversized ??= new Uint8Array(shimInfo.maxValueSize + 1));
 }
 
 /** Encodes a value for storage: exact Uint8Array -> raw bytes, KvU64 ->
- * 8 bytes little-endian, anything else -> V8 serialization. */
+ * its stored bytes, anything else -> V8 serialization. */
 function encodeValue(value) {
   if (typedArrayTag(value) === "Uint8Array") {
     if (isShared(TypedArrayPrototypeGetBuffer(value))) throw sharedBufferError("Uint8Array");
-    return { __proto__: null, encoding: ENCODING_BYTES, bytes: value };
+    return { __proto__: null, encoding: shimInfo.encodingBytes, bytes: value };
   }
   if (isKvU64(value)) {
-    return { __proto__: null, encoding: ENCODING_U64, bytes: u64Bytes(value.value) };
+    return {
+      __proto__: null,
+      encoding: shimInfo.encodingU64,
+      bytes: op_kv_encode_u64(value.value),
+    };
   }
-  return { __proto__: null, encoding: ENCODING_V8, bytes: serializeValue(value) };
-}
-
-/** Decodes a stored value (reads get theirs decoded by the op). */
-function decodeValue(encoding, bytes) {
-  switch (encoding) {
-    case ENCODING_V8:
-      return op_kv_deserialize(bytes);
-    case ENCODING_U64:
-      return new KvU64(
-        DataViewPrototypeGetBigUint64(
-          new DataView(
-            TypedArrayPrototypeGetBuffer(bytes),
-            TypedArrayPrototypeGetByteOffset(bytes),
-            8,
-          ),
-          0,
-          true,
-        ),
-      );
-    case ENCODING_BYTES:
-      return bytes;
-    default:
-      throw new TypeError(`Unknown value encoding: ${encoding}`);
-  }
+  return { __proto__: null, encoding: shimInfo.encodingV8, bytes: serializeValue(value) };
 }
 
 function checkConsistency(consistency) {
@@ -389,41 +356,16 @@ function validateExpireIn(expireIn) {
   }
 }
 
-function validateDelay(delay) {
-  if (delay === undefined) return 0;
-  if (NumberIsNaN(delay)) throw new TypeError("Delay cannot be NaN");
-  if (delay < 0) throw new TypeError(`Delay must be >= 0: received ${delay}`);
-  if (delay > 30 * 24 * 60 * 60 * 1000) {
-    throw new TypeError(`Delay cannot be greater than 30 days: received ${delay}`);
-  }
-  return delay;
-}
-
-function validateBackoffSchedule(schedule) {
-  if (schedule === undefined) return null;
-  if (schedule.length > 5) {
-    throw new TypeError("Invalid backoffSchedule, max 5 intervals allowed");
-  }
-  const out = [];
-  for (let i = 0; i < schedule.length; i++) {
-    const interval = schedule[i];
-    if (!NumberIsInteger(interval) || interval < 0 || interval > 3600000) {
-      throw new TypeError(`Invalid backoffSchedule, interval at index ${i} is invalid`);
-    }
-    out[i] = interval;
-  }
-  return out;
-}
-
-/** Builds the op form of an enqueue, validating its options. */
+/** Builds the op form of an enqueue, its options checked by the ops. */
 function enqueueToOp(value, options) {
-  const delay = validateDelay(own(options, "delay"));
-  const backoffSchedule = validateBackoffSchedule(own(options, "backoffSchedule"));
+  const delay = own(options, "delay");
+  op_kv_check_delay(delay);
+  const backoffSchedule = op_kv_backoff_schedule(own(options, "backoffSchedule"));
   const keysIfUndelivered = readKeys(own(options, "keysIfUndelivered") ?? []);
   return {
     __proto__: null,
     payload: serializeValue(value),
-    delay,
+    delay: delay === undefined ? 0 : delay,
     keysIfUndelivered,
     backoffSchedule,
   };
@@ -544,9 +486,16 @@ function setCloneableLoader(loader) {
   cloneableLoader = loader;
 }
 
-// Reads build `Deno.KvU64` values natively; values past the size limit are
-// stood in for by one byte more than it.
-maxValueSize = op_kv_init(KvU64, readHostObject);
+// JavaScript's own operations, which the ops run where the engine API
+// cannot run them exactly (ext/src/shim.rs).
+const shimHelpers = {
+  __proto__: null,
+  lessThan: (a, b) => a < b,
+  toText: (value) => `${value}`,
+};
+
+// Reads build `Deno.KvU64` values natively.
+shimInfo = op_kv_init(KvU64, readHostObject, shimHelpers);
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
@@ -583,24 +532,10 @@ class AtomicOperation {
       const mutation = mutations[i];
       const key = own(mutation, "key");
       const type = own(mutation, "type");
-      const value = own(mutation, "value");
+      const hasValue = hasOwn(mutation, "value");
+      const value = hasValue ? mutation.value : undefined;
       const expireIn = own(mutation, "expireIn");
-      switch (type) {
-        case "delete":
-          // Deno tests truthiness here: `value: 0` or `null` is accepted.
-          if (value) throw new TypeError("Invalid mutation 'delete' with value");
-          break;
-        case "set":
-        case "sum":
-        case "min":
-        case "max":
-          if (!hasOwn(mutation, "value")) {
-            throw new TypeError(`Invalid mutation '${type}' without value`);
-          }
-          break;
-        default:
-          throw new TypeError("Invalid mutation type");
-      }
+      op_kv_check_mutation(type, value, hasValue);
       // Deno only looks at expireIn of a `set`, and only when it is a number.
       const expires = type === "set" && typeof expireIn === "number" ? expireIn : undefined;
       validateExpireIn(expires);
@@ -1070,7 +1005,11 @@ function entryOf(key, entry) {
 /** An entry of a watch chunk, from its encoded value (or null). */
 function watchedEntry(key, raw) {
   if (raw == null) return { key, value: null, versionstamp: null };
-  return { key, value: decodeValue(raw.encoding, raw.value), versionstamp: raw.versionstamp };
+  return {
+    key,
+    value: op_kv_decode_value(raw.encoding, raw.value),
+    versionstamp: raw.versionstamp,
+  };
 }
 
 /** `Deno.openKv(path?)`. */

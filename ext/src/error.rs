@@ -84,6 +84,11 @@ pub enum KvError {
     #[class(type)]
     #[error("Value too large (max {0} bytes)")]
     ValueTooLarge(usize),
+    /// A forged `Deno.KvU64` whose `value` is not a bigint (the engine's
+    /// message for a failed conversion to bigint).
+    #[class(type)]
+    #[error("cannot convert to bigint")]
+    NotABigInt,
     /// An enqueued message past the value limit.
     #[class(type)]
     #[error("enqueue payload too large (max {0} bytes)")]
@@ -100,6 +105,10 @@ pub enum KvError {
     #[class(type)]
     #[error("Delay cannot be greater than 30 days: received {0}")]
     DelayTooLong(String),
+    /// A `backoffSchedule` of `null` (V8's message for reading its length).
+    #[class(type)]
+    #[error("Cannot read properties of null (reading '{0}')")]
+    NullProperty(&'static str),
     /// A `backoffSchedule` with more intervals than allowed.
     #[class(type)]
     #[error("Invalid backoffSchedule, max {0} intervals allowed")]
@@ -153,6 +162,14 @@ pub enum KvError {
     #[class(generic)]
     #[error("could not build a key in JavaScript")]
     KeyNotBuilt,
+    /// A value read back could not be made a JavaScript value.
+    #[class(generic)]
+    #[error("could not build a value in JavaScript")]
+    ValueNotBuilt,
+    /// An op that needs the shim's helpers ran in a realm without them.
+    #[class(generic)]
+    #[error("the KV shim is not loaded in this realm")]
+    ShimNotLoaded,
     /// A KvU64 was read before the shim registered `Deno.KvU64`.
     #[class(generic)]
     #[error("Deno.KvU64 is not registered")]

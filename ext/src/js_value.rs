@@ -51,6 +51,42 @@ pub fn key_to_v8<'s>(
     Ok(v8::Array::new_with_elements(scope, &elements).into())
 }
 
+/// A `Deno.KvU64` of `n`; `state` gives the class.
+pub fn kv_u64<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &OpState,
+    n: u64,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let class = u64_class(scope, state);
+    new_kv_u64(scope, class, n).map_err(|err| match err {
+        EntryError::Kv(err) => err,
+        EntryError::Wire(_) => KvError::ValueNotBuilt,
+    })
+}
+
+/// The registered `Deno.KvU64` class, if any.
+fn u64_class<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &OpState,
+) -> Option<v8::Local<'s, v8::Function>> {
+    state
+        .try_borrow::<KvU64Class>()
+        .map(|class| v8::Local::new(scope, &class.0))
+}
+
+fn new_kv_u64<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    class: Option<v8::Local<'s, v8::Function>>,
+    n: u64,
+) -> Result<v8::Local<'s, v8::Value>, EntryError> {
+    let class = class.ok_or(KvError::KvU64NotRegistered)?;
+    let n = v8::BigInt::new_from_u64(scope, n).into();
+    Ok(class
+        .new_instance(scope, &[n])
+        .ok_or_else(build_failed)?
+        .into())
+}
+
 /// Builds entry objects `{ key, value, versionstamp }` for JavaScript.
 pub struct EntryBuilder<'s> {
     reader: Reader,
@@ -96,9 +132,7 @@ fn name<'s>(
 impl<'s> EntryBuilder<'s> {
     /// A builder for the current realm; `state` gives the `Deno.KvU64` class.
     pub fn new(scope: &mut v8::PinScope<'s, '_>, state: &OpState) -> Result<Self, EntryError> {
-        let u64_class = state
-            .try_borrow::<KvU64Class>()
-            .map(|class| v8::Local::new(scope, &class.0));
+        let u64_class = u64_class(scope, state);
         Ok(EntryBuilder {
             reader: Reader::new(scope)?,
             u64_class,
@@ -116,14 +150,7 @@ impl<'s> EntryBuilder<'s> {
     ) -> Result<v8::Local<'s, v8::Value>, EntryError> {
         match value {
             KvValue::V8(bytes) => Ok(self.reader.read(scope, &bytes)?),
-            KvValue::U64(n) => {
-                let class = self.u64_class.ok_or(KvError::KvU64NotRegistered)?;
-                let n = v8::BigInt::new_from_u64(scope, n).into();
-                Ok(class
-                    .new_instance(scope, &[n])
-                    .ok_or_else(build_failed)?
-                    .into())
-            }
+            KvValue::U64(n) => new_kv_u64(scope, self.u64_class, n),
             KvValue::Bytes(bytes) => uint8_array(scope, bytes).ok_or_else(build_failed),
         }
     }

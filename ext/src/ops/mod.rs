@@ -6,6 +6,7 @@ pub mod read;
 pub mod value;
 pub mod watch;
 pub mod write;
+pub mod write_args;
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -4,7 +4,6 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use deno_core::{op2, JsBuffer, OpState, ResourceId};
-use kv_engine::limits::{MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS, MAX_QUEUE_DELAY_MS};
 use kv_engine::{
     now_ms, AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp,
 };
@@ -15,6 +14,7 @@ use crate::database::DatabaseResource;
 use crate::error::KvError;
 use crate::key_arg::{encode_key_arg, KeyArg};
 use crate::ops::database;
+use crate::ops::write_args::MutationType;
 
 /// A versionstamp check: `versionstamp: null` means "must not exist".
 #[derive(Deserialize)]
@@ -37,13 +37,14 @@ pub struct ValueArg {
 pub struct MutationArg {
     key: KeyArg,
     #[serde(rename = "type")]
-    kind: String,
+    kind: MutationType,
     value: Option<ValueArg>,
     expire_in: Option<f64>,
     append_versionstamp: bool,
 }
 
-/// An enqueue as the shim sends it (payload already V8-serialized).
+/// An enqueue as the shim sends it (payload already V8-serialized, delay
+/// and backoff schedule checked by `write_args`).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnqueueArg {
@@ -118,19 +119,14 @@ fn to_mutation(
         }
         None => None,
     };
-    let kind = match (arg.kind.as_str(), value) {
-        ("delete", None) => MutationKind::Delete,
-        ("delete", Some(_)) => return Err(KvError::DeleteWithValue),
-        ("set", Some(v)) => MutationKind::Set(v),
+    let kind = match (arg.kind, value) {
+        (MutationType::Delete, _) => MutationKind::Delete,
+        (MutationType::Set, Some(v)) => MutationKind::Set(v),
         // Operands are checked when the commit reaches them, as in Deno.
-        ("sum", Some(v)) => MutationKind::Sum(v),
-        ("min", Some(v)) => MutationKind::Min(v),
-        ("max", Some(v)) => MutationKind::Max(v),
-        ("set", None) => return Err(KvError::MutationWithoutValue("set")),
-        ("sum", None) => return Err(KvError::MutationWithoutValue("sum")),
-        ("min", None) => return Err(KvError::MutationWithoutValue("min")),
-        ("max", None) => return Err(KvError::MutationWithoutValue("max")),
-        _ => return Err(KvError::InvalidMutationType),
+        (MutationType::Sum, Some(v)) => MutationKind::Sum(v),
+        (MutationType::Min, Some(v)) => MutationKind::Min(v),
+        (MutationType::Max, Some(v)) => MutationKind::Max(v),
+        (kind, None) => return Err(KvError::MutationWithoutValue(kind.name())),
     };
     let expire_at_ms = arg
         .expire_in
@@ -150,36 +146,13 @@ fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes, limits: &KvLimits) -> Result<E
         return Err(KvError::EnqueuePayloadTooLarge(max));
     }
     sizes.payload += arg.payload.len();
-    if arg.delay.is_nan() {
-        return Err(KvError::DelayIsNaN);
-    }
-    if arg.delay < 0.0 {
-        return Err(KvError::NegativeDelay(arg.delay.to_string()));
-    }
-    if arg.delay > MAX_QUEUE_DELAY_MS as f64 {
-        return Err(KvError::DelayTooLong(arg.delay.to_string()));
-    }
-    let backoff_schedule = match arg.backoff_schedule {
-        None => None,
-        Some(schedule) => {
-            if schedule.len() > MAX_QUEUE_BACKOFF_INTERVALS {
-                return Err(KvError::TooManyBackoffIntervals(
-                    MAX_QUEUE_BACKOFF_INTERVALS,
-                ));
-            }
-            sizes.payload += 4 * schedule.len();
-            let mut intervals = Vec::with_capacity(schedule.len());
-            for (i, interval) in schedule.into_iter().enumerate() {
-                if !(0.0..=MAX_QUEUE_BACKOFF_MS as f64).contains(&interval)
-                    || interval.fract() != 0.0
-                {
-                    return Err(KvError::InvalidBackoffInterval(i));
-                }
-                intervals.push(interval as u32);
-            }
-            Some(intervals)
-        }
-    };
+    let backoff_schedule = arg.backoff_schedule.map(|schedule| {
+        sizes.payload += 4 * schedule.len();
+        schedule
+            .into_iter()
+            .map(|interval| interval as u32)
+            .collect()
+    });
     let keys_if_undelivered = arg
         .keys_if_undelivered
         .into_iter()
@@ -247,7 +220,7 @@ pub async fn op_kv_set(
     let (db, limits) = database(&state, rid)?;
     let mutation = MutationArg {
         key,
-        kind: "set".into(),
+        kind: MutationType::Set,
         value: Some(ValueArg {
             encoding: i64::from(encoding),
             bytes: serde_bytes::ByteBuf::from(bytes.to_vec()),
