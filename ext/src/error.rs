@@ -29,7 +29,30 @@ pub enum KvError {
     #[error("Key too large for read (max {0} bytes)")]
     KeyTooLargeToRead(usize),
 
+    /// A key that is not an array (serde's words, as Deno's op says it).
+    #[class(type)]
+    #[error("serde_v8 error: invalid type; expected: array, got: {0}")]
+    NotAnArray(String),
+    /// A read key that is `null` or `undefined`.
+    #[class(type)]
+    #[error("Invalid range")]
+    InvalidRange,
+    /// A property read of `null` or `undefined` (V8's message): a written
+    /// key, a `backoffSchedule`.
+    #[class(type)]
+    #[error("Cannot read properties of {0} (reading '{1}')")]
+    NullishProperty(&'static str, &'static str),
+
     // Reads.
+    /// A list batch's options that are not what the shim sends (a `cursor`
+    /// that is not a string), in serde's words.
+    #[class(type)]
+    #[error(transparent)]
+    Serde(#[from] deno_core::serde_v8::Error),
+    /// A `consistency` other than `"strong"` and `"eventual"`.
+    #[class(type)]
+    #[error("unknown variant `{0}`, expected `strong` or `eventual`")]
+    UnknownConsistency(String),
     /// More ranges in one read than the limit (`getMany`).
     #[class(type)]
     #[error("Too many ranges (max {0})")]
@@ -105,10 +128,6 @@ pub enum KvError {
     #[class(type)]
     #[error("Delay cannot be greater than 30 days: received {0}")]
     DelayTooLong(String),
-    /// A `backoffSchedule` of `null` (V8's message for reading its length).
-    #[class(type)]
-    #[error("Cannot read properties of null (reading '{0}')")]
-    NullProperty(&'static str),
     /// A `backoffSchedule` with more intervals than allowed.
     #[class(type)]
     #[error("Invalid backoffSchedule, max {0} intervals allowed")]
@@ -170,6 +189,10 @@ pub enum KvError {
     #[class(generic)]
     #[error("the KV shim is not loaded in this realm")]
     ShimNotLoaded,
+    /// An argument of another shape than the shim sends.
+    #[class(type)]
+    #[error("the KV shim sent an argument of the wrong shape")]
+    ShimArgument,
     /// A KvU64 was read before the shim registered `Deno.KvU64`.
     #[class(generic)]
     #[error("Deno.KvU64 is not registered")]

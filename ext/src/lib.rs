@@ -40,6 +40,7 @@ deno_core::extension!(
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_get,
         ops::read::op_kv_encode_cursor,
+        ops::read::op_kv_snapshot_key,
         ops::read::op_kv_snapshot_read_async,
         ops::read::op_kv_take_read,
         ops::read::op_kv_void_async,

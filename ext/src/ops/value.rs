@@ -32,12 +32,12 @@ pub struct ShimInfo {
 /// codec's builtins, before user code runs.
 #[op2]
 #[serde]
-pub fn op_kv_init(
-    scope: &mut v8::PinScope<'_, '_>,
+pub fn op_kv_init<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
     state: &mut OpState,
-    u64_class: v8::Local<v8::Function>,
-    host_object_reader: v8::Local<v8::Function>,
-    helpers: v8::Local<v8::Object>,
+    u64_class: v8::Local<'s, v8::Function>,
+    host_object_reader: v8::Local<'s, v8::Function>,
+    helpers: v8::Local<'s, v8::Object>,
 ) -> Result<ShimInfo, KvError> {
     state.put(KvU64Class(v8::Global::new(scope, u64_class)));
     if let Err(err) = wire::set_host_object_reader(scope, host_object_reader) {

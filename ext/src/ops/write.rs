@@ -1,9 +1,10 @@
 //! `set`, `delete` and `atomic().commit()`: one op call per commit.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
-use deno_core::{op2, JsBuffer, OpState, ResourceId};
+use deno_core::{op2, serde_v8, v8, JsBuffer, OpState, ResourceId};
 use kv_engine::{
     now_ms, AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp,
 };
@@ -12,13 +13,15 @@ use serde::Deserialize;
 use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
-use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::key_arg::{read_key, KeyArg, KeyUse};
 use crate::ops::database;
 use crate::ops::write_args::MutationType;
+use crate::shim::{field, settle, Fault};
 
 /// A versionstamp check: `versionstamp: null` means "must not exist".
 #[derive(Deserialize)]
 pub struct CheckArg {
+    #[serde(skip)]
     key: KeyArg,
     versionstamp: Option<String>,
 }
@@ -35,12 +38,12 @@ pub struct ValueArg {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MutationArg {
+    #[serde(skip)]
     key: KeyArg,
     #[serde(rename = "type")]
     kind: MutationType,
     value: Option<ValueArg>,
     expire_in: Option<f64>,
-    append_versionstamp: bool,
 }
 
 /// An enqueue as the shim sends it (payload already V8-serialized, delay
@@ -50,15 +53,105 @@ pub struct MutationArg {
 pub struct EnqueueArg {
     payload: serde_bytes::ByteBuf,
     delay: f64,
+    /// Read from the snapshots `op_kv_snapshot_key` made.
+    #[serde(skip)]
     keys_if_undelivered: Vec<KeyArg>,
     backoff_schedule: Option<Vec<f64>>,
+}
+
+/// Reads the arguments of a commit as the shim sends them (arrays of
+/// null-prototype objects): the keys of every check, then of every
+/// mutation (Deno reports a bad key part before anything else), then the
+/// rest.
+fn write_args<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    checks: v8::Local<'s, v8::Array>,
+    mutations: v8::Local<'s, v8::Array>,
+    enqueues: v8::Local<'s, v8::Array>,
+) -> Result<WriteArgs, Fault> {
+    let checks = objects(scope, checks)?;
+    let mutations = objects(scope, mutations)?;
+    let enqueues = objects(scope, enqueues)?;
+    let mut check_keys = Vec::with_capacity(checks.len());
+    for &check in &checks {
+        let key = field(scope, check, "key")?;
+        check_keys.push(read_key(scope, key, KeyUse::Check, false)?);
+    }
+    let mut mutation_keys = Vec::with_capacity(mutations.len());
+    for &mutation in &mutations {
+        let key = field(scope, mutation, "key")?;
+        let kind = field(scope, mutation, "type")?;
+        let set = kind.is_string() && kind.to_rust_string_lossy(scope) == MutationType::Set.name();
+        mutation_keys.push(read_key(scope, key, KeyUse::Write, set)?);
+    }
+    let mut undelivered = Vec::with_capacity(enqueues.len());
+    for &enqueue in &enqueues {
+        let keys = field(scope, enqueue, "keysIfUndelivered")?;
+        let keys = objects(
+            scope,
+            v8::Local::try_from(keys).map_err(|_| KvError::ShimArgument)?,
+        )?;
+        let mut read = Vec::with_capacity(keys.len());
+        for key in keys {
+            read.push(read_key(scope, key.into(), KeyUse::Read, false)?);
+        }
+        undelivered.push(read);
+    }
+    let mut checks: Vec<CheckArg> = deserialize(scope, checks)?;
+    let mut mutations: Vec<MutationArg> = deserialize(scope, mutations)?;
+    let mut enqueues: Vec<EnqueueArg> = deserialize(scope, enqueues)?;
+    for (check, key) in checks.iter_mut().zip(check_keys) {
+        check.key = key;
+    }
+    for (mutation, key) in mutations.iter_mut().zip(mutation_keys) {
+        mutation.key = key;
+    }
+    for (enqueue, keys) in enqueues.iter_mut().zip(undelivered) {
+        enqueue.keys_if_undelivered = keys;
+    }
+    Ok(WriteArgs {
+        checks,
+        mutations,
+        enqueues,
+    })
+}
+
+/// The arguments of a commit, read.
+struct WriteArgs {
+    checks: Vec<CheckArg>,
+    mutations: Vec<MutationArg>,
+    enqueues: Vec<EnqueueArg>,
+}
+
+/// The arguments in `objects`, their fields other than keys.
+fn deserialize<'s, T: serde::de::DeserializeOwned>(
+    scope: &mut v8::PinScope<'s, '_>,
+    objects: Vec<v8::Local<'s, v8::Object>>,
+) -> Result<Vec<T>, KvError> {
+    objects
+        .into_iter()
+        .map(|object| Ok(serde_v8::from_v8(scope, object.into())?))
+        .collect()
+}
+
+/// The elements of an array the shim made, as objects.
+fn objects<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    array: v8::Local<'s, v8::Array>,
+) -> Result<Vec<v8::Local<'s, v8::Object>>, Fault> {
+    let mut out = Vec::with_capacity(array.length() as usize);
+    for i in 0..array.length() {
+        let element = array.get_index(scope, i).ok_or(Fault::Thrown)?;
+        out.push(v8::Local::try_from(element).map_err(|_| KvError::ShimArgument)?);
+    }
+    Ok(out)
 }
 
 /// Encodes a key that is written or checked, enforcing Deno's rules.
 /// `context` prefixes an encoding failure the way Deno does
 /// (`Invalid mutation: ...`), or replaces it (`Invalid check`).
-fn write_key(key: KeyArg, context: KeyContext, limits: &KvLimits) -> Result<Vec<u8>, KvError> {
-    let bytes = encode_key_arg(key).map_err(|err| match context {
+fn write_key(key: &KeyArg, context: KeyContext, limits: &KvLimits) -> Result<Vec<u8>, KvError> {
+    let bytes = key.encode().map_err(|err| match context {
         KeyContext::Mutation => KvError::InvalidMutation(Box::new(err)),
         KeyContext::Check => KvError::InvalidCheck,
         KeyContext::Enqueue => err,
@@ -136,7 +229,7 @@ fn to_mutation(
         key,
         kind,
         expire_at_ms,
-        append_versionstamp: arg.append_versionstamp,
+        append_versionstamp: arg.key.append_versionstamp,
     })
 }
 
@@ -156,7 +249,7 @@ fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes, limits: &KvLimits) -> Result<E
     let keys_if_undelivered = arg
         .keys_if_undelivered
         .into_iter()
-        .map(|key| write_key(key, KeyContext::Enqueue, limits))
+        .map(|key| write_key(&key, KeyContext::Enqueue, limits))
         .collect::<Result<Vec<_>, KvError>>()?;
     Ok(Enqueue {
         payload: arg.payload.into_vec(),
@@ -189,47 +282,69 @@ impl Sizes {
 
 /// Commits checks, mutations and enqueues atomically. Resolves to the
 /// commit's versionstamp, or `null` when a check failed (nothing written).
-#[op2]
+/// (When reading a key ran JavaScript that threw, the op throws that, and
+/// the future it returns is empty.)
+#[op2(reentrant)]
 #[string]
-pub async fn op_kv_atomic_write(
+pub fn op_kv_atomic_write<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
-    #[serde] checks: Vec<CheckArg>,
-    #[serde] mutations: Vec<MutationArg>,
-    #[serde] enqueues: Vec<EnqueueArg>,
-) -> Result<Option<String>, KvError> {
-    let (db, limits) = database(&state, rid)?;
-    let write = validate_write(&limits, checks, mutations, enqueues, now_ms())?;
-    commit(&db, write).await
+    checks: v8::Local<'s, v8::Array>,
+    mutations: v8::Local<'s, v8::Array>,
+    enqueues: v8::Local<'s, v8::Array>,
+) -> Result<impl Future<Output = Result<Option<String>, KvError>> + use<>, KvError> {
+    let args = settle(
+        write_args(scope, checks, mutations, enqueues).map(Some),
+        None,
+    )?;
+    Ok(async move {
+        let Some(args) = args else {
+            return Ok(None);
+        };
+        let (db, limits) = database(&state, rid)?;
+        let write = validate_write(&limits, args, now_ms())?;
+        commit(&db, write).await
+    })
 }
 
 /// `kv.set`: one set, its value already encoded, with positional arguments
-/// (no argument objects to deserialize on the hot path). `expire_in` is
-/// negative for none.
-#[op2]
+/// (no argument objects to read on the hot path). `expire_in` is negative
+/// for none.
+#[op2(reentrant)]
 #[string]
-pub async fn op_kv_set(
+pub fn op_kv_set<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
-    #[serde] key: KeyArg,
+    key: v8::Local<'s, v8::Value>,
     #[smi] encoding: i32,
     #[buffer] bytes: JsBuffer,
     expire_in: f64,
-    append_versionstamp: bool,
-) -> Result<Option<String>, KvError> {
-    let (db, limits) = database(&state, rid)?;
-    let mutation = MutationArg {
-        key,
-        kind: MutationType::Set,
-        value: Some(ValueArg {
-            encoding: i64::from(encoding),
-            bytes: serde_bytes::ByteBuf::from(bytes.to_vec()),
-        }),
-        expire_in: (expire_in >= 0.0).then_some(expire_in),
-        append_versionstamp,
-    };
-    let write = validate_write(&limits, Vec::new(), vec![mutation], Vec::new(), now_ms())?;
-    commit(&db, write).await
+) -> Result<impl Future<Output = Result<Option<String>, KvError>> + use<>, KvError> {
+    let key = settle(read_key(scope, key, KeyUse::Write, true).map(Some), None)?;
+    Ok(async move {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let (db, limits) = database(&state, rid)?;
+        let mutation = MutationArg {
+            key,
+            kind: MutationType::Set,
+            value: Some(ValueArg {
+                encoding: i64::from(encoding),
+                bytes: serde_bytes::ByteBuf::from(bytes.to_vec()),
+            }),
+            expire_in: (expire_in >= 0.0).then_some(expire_in),
+        };
+        let args = WriteArgs {
+            checks: Vec::new(),
+            mutations: vec![mutation],
+            enqueues: Vec::new(),
+        };
+        let write = validate_write(&limits, args, now_ms())?;
+        commit(&db, write).await
+    })
 }
 
 /// Commits `write` through the database's backend: the versionstamp, or
@@ -241,13 +356,12 @@ async fn commit(db: &DatabaseResource, write: AtomicWrite) -> Result<Option<Stri
 
 /// Checks a write against Deno's limits, with Deno's messages in Deno's
 /// order, and encodes it for a backend (`now` dates `expireIn`).
-fn validate_write(
-    limits: &KvLimits,
-    checks: Vec<CheckArg>,
-    mutations: Vec<MutationArg>,
-    enqueues: Vec<EnqueueArg>,
-    now: i64,
-) -> Result<AtomicWrite, KvError> {
+fn validate_write(limits: &KvLimits, args: WriteArgs, now: i64) -> Result<AtomicWrite, KvError> {
+    let WriteArgs {
+        checks,
+        mutations,
+        enqueues,
+    } = args;
     if checks.len() > limits.max_checks {
         return Err(KvError::TooManyChecks(limits.max_checks));
     }
@@ -258,7 +372,7 @@ fn validate_write(
     let checks = checks
         .into_iter()
         .map(|check| {
-            let key = write_key(check.key, KeyContext::Check, limits)?;
+            let key = write_key(&check.key, KeyContext::Check, limits)?;
             sizes.payload += key.len();
             let versionstamp = check
                 .versionstamp
@@ -274,12 +388,8 @@ fn validate_write(
         }
     }
     let mut keyed = Vec::with_capacity(mutations.len());
-    for mut mutation in mutations {
-        let key = write_key(
-            std::mem::take(&mut mutation.key),
-            KeyContext::Mutation,
-            limits,
-        )?;
+    for mutation in mutations {
+        let key = write_key(&mutation.key, KeyContext::Mutation, limits)?;
         sizes.payload += key.len();
         keyed.push((key, mutation));
     }

@@ -74,7 +74,7 @@ pub fn op_kv_check_mutation(
 /// at most 30 days. Other values than numbers compare as JavaScript's `<`
 /// and `>` compare them; those that pass are left to the commit's argument
 /// check.
-#[op2(nofast)]
+#[op2(nofast, reentrant)]
 pub fn op_kv_check_delay<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     delay: v8::Local<'s, v8::Value>,
@@ -117,7 +117,7 @@ fn check_delay<'s>(
 /// the intervals as a new array (what the commit takes), or `null` for none.
 /// Reads `length` and the elements as JavaScript's `for` loop over them
 /// would (an array-like object works; a getter that throws throws).
-#[op2]
+#[op2(reentrant)]
 pub fn op_kv_backoff_schedule<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     schedule: v8::Local<'s, v8::Value>,
@@ -134,7 +134,7 @@ fn backoff_schedule<'s>(
         return Ok(v8::null(scope).into());
     }
     if schedule.is_null() {
-        return Err(KvError::NullProperty("length").into());
+        return Err(KvError::NullishProperty("null", "length").into());
     }
     let Ok(object) = v8::Local::<v8::Object>::try_from(schedule) else {
         // A string's characters are not intervals; other primitives have
