@@ -44,7 +44,6 @@ const {
   DataViewPrototypeGetByteOffset,
   DateNow,
   Error,
-  ReflectApply,
   MathMin,
   NumberIsInteger,
   ObjectFreeze,
