@@ -7,7 +7,7 @@ use kv_engine::{decode_key, Entry, KeyPart, KvValue};
 use num_bigint::Sign;
 
 use crate::error::KvError;
-use crate::wire::{Reader, WireError};
+use crate::wire::{Deserializer, WireError};
 
 /// The `Deno.KvU64` class, registered by the shim at load time.
 pub struct KvU64Class(pub v8::Global<v8::Function>);
@@ -89,7 +89,7 @@ fn new_kv_u64<'s>(
 
 /// Builds entry objects `{ key, value, versionstamp }` for JavaScript.
 pub struct EntryBuilder<'s> {
-    reader: Reader,
+    deserializer: Deserializer,
     u64_class: Option<v8::Local<'s, v8::Function>>,
     key_name: v8::Local<'s, v8::Name>,
     value_name: v8::Local<'s, v8::Name>,
@@ -134,7 +134,7 @@ impl<'s> EntryBuilder<'s> {
     pub fn new(scope: &mut v8::PinScope<'s, '_>, state: &OpState) -> Result<Self, EntryError> {
         let u64_class = u64_class(scope, state);
         Ok(EntryBuilder {
-            reader: Reader::new(scope)?,
+            deserializer: Deserializer::new(scope)?,
             u64_class,
             key_name: name(scope, "key")?,
             value_name: name(scope, "value")?,
@@ -149,7 +149,7 @@ impl<'s> EntryBuilder<'s> {
         value: KvValue,
     ) -> Result<v8::Local<'s, v8::Value>, EntryError> {
         match value {
-            KvValue::V8(bytes) => Ok(self.reader.read(scope, &bytes)?),
+            KvValue::V8(bytes) => Ok(self.deserializer.read(scope, &bytes)?),
             KvValue::U64(n) => new_kv_u64(scope, self.u64_class, n),
             KvValue::Bytes(bytes) => uint8_array(scope, bytes).ok_or_else(build_failed),
         }

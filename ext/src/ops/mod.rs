@@ -1,7 +1,7 @@
 //! The KV ops: thin translations between the JS shim and the engine.
 
+pub mod listen_queue;
 pub mod open;
-pub mod queue;
 pub mod read;
 pub mod value;
 pub mod watch;
