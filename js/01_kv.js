@@ -226,8 +226,8 @@ function viewTag(value) {
 }
 
 /** What the extension tells the shim at load (`op_kv_init`): the largest
- * value size and the value encodings (`encodingV8`, `encodingU64`,
- * `encodingBytes`). */
+ * value size, the value encodings (`encodingV8`, `encodingU64`,
+ * `encodingBytes`) and `list`'s default batch size and its clamp. */
 let shimInfo;
 /** What stands for a value whose serialization went past the largest value
  * Deno KV stores (`op_kv_serialize` gave up and returned null): bytes one
@@ -733,11 +733,11 @@ class Kv {
     return new KvListIterator(this.#rid, { __proto__: null, prefix, start, end }, {
       __proto__: null,
       limit,
-      // Deno clamps the default to 500 only when batchSize is absent; an
+      // Deno clamps the default only when batchSize is absent; an
       // explicit null falls back to the limit unclamped.
       batchSize: givenBatchSize === undefined
-        ? MathMin(limit ?? 100, 500)
-        : batchSize ?? limit ?? 100,
+        ? MathMin(limit ?? shimInfo.defaultListBatchSize, shimInfo.maxDefaultListBatchSize)
+        : batchSize ?? limit ?? shimInfo.defaultListBatchSize,
       reverse: !!own(options, "reverse"),
       cursor: own(options, "cursor") || null,
       consistency: own(options, "consistency"),

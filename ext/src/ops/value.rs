@@ -5,7 +5,7 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use deno_core::{op2, v8, OpState};
-use kv_engine::{KvValue, ENCODING_BYTES, ENCODING_U64, ENCODING_V8};
+use kv_engine::{limits, KvValue, ENCODING_BYTES, ENCODING_U64, ENCODING_V8};
 use num_bigint::BigInt;
 use serde::Serialize;
 
@@ -16,8 +16,8 @@ use crate::shim::{self, Fault};
 use crate::wire::{self, WireError};
 
 /// What the shim learns at load: the largest value size (to stand in for
-/// values too large to serialize) and the value encodings it tags values
-/// with.
+/// values too large to serialize), the value encodings it tags values with,
+/// and `list`'s default batch size and its clamp.
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ShimInfo {
@@ -25,6 +25,8 @@ pub struct ShimInfo {
     encoding_v8: i64,
     encoding_u64: i64,
     encoding_bytes: i64,
+    default_list_batch_size: usize,
+    max_default_list_batch_size: usize,
 }
 
 /// Registers the `Deno.KvU64` class, the shim's reader of host object
@@ -52,6 +54,8 @@ pub fn op_kv_init<'s>(
         encoding_v8: ENCODING_V8,
         encoding_u64: ENCODING_U64,
         encoding_bytes: ENCODING_BYTES,
+        default_list_batch_size: limits::DEFAULT_LIST_BATCH_SIZE,
+        max_default_list_batch_size: limits::MAX_DEFAULT_LIST_BATCH_SIZE,
     })
 }
 
