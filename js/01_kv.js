@@ -6,8 +6,13 @@
 import { core, primordials } from "ext:core/mod.js";
 import {
   op_kv_atomic_write,
+  op_kv_backoff_schedule,
+  op_kv_check_delay,
+  op_kv_check_mutation,
+  op_kv_decode_value,
   op_kv_dequeue_next_message,
   op_kv_encode_cursor,
+  op_kv_encode_u64,
   op_kv_deserialize,
   op_kv_finish_dequeued_message,
   op_kv_init,
@@ -16,6 +21,7 @@ import {
   op_kv_serialize,
   op_kv_snapshot_read,
   op_kv_get,
+  op_kv_snapshot_key,
   op_kv_snapshot_read_async,
   op_kv_take_read,
   op_kv_void_async,
@@ -31,23 +37,16 @@ import {
 // seen, here or by the ops' deserializers.
 const {
   ArrayBufferPrototypeGetByteLength,
-  ArrayIsArray,
   ArrayPrototypeJoin,
   BigIntPrototypeToString,
-  DataView,
-  DataViewPrototypeGetBigUint64,
   DataViewPrototypeGetBuffer,
   DataViewPrototypeGetByteLength,
   DataViewPrototypeGetByteOffset,
-  DataViewPrototypeSetBigUint64,
   DateNow,
   Error,
-  ReflectApply,
   MathMin,
   NumberIsInteger,
-  NumberIsNaN,
   ObjectFreeze,
-  ObjectIs,
   ObjectPrototypeHasOwnProperty,
   ObjectPrototypeIsPrototypeOf,
   PromisePrototypeThen,
@@ -66,7 +65,6 @@ const {
   Uint8Array,
 } = primordials;
 const SymbolDispose = globalThis.Symbol.dispose;
-const isProxy = core.isProxy;
 
 /** `object[name]` if it is an own property of `object` (an object or
  * function), else `undefined`: inherited properties are not options. */
@@ -113,10 +111,11 @@ function sliceExpired() {
 
 /** The result of `op_kv_snapshot_read`, or a promise of it when the slice
  * is used up or the backend cannot answer at once (a file locked by another
- * process, a remote database): then read asynchronously. */
+ * process, a remote database): then read asynchronously. The ops read the
+ * ranges' keys and check `consistency`. */
 function snapshotRead(rid, ranges, consistency) {
   if (!sliceExpired()) {
-    const result = op_kv_snapshot_read(rid, ranges);
+    const result = op_kv_snapshot_read(rid, ranges, consistency);
     if (result !== null) return result;
     return asyncSnapshotRead(rid, ranges, consistency);
   }
@@ -125,36 +124,36 @@ function snapshotRead(rid, ranges, consistency) {
 
 async function slowSnapshotRead(rid, ranges, consistency) {
   await op_kv_void_async();
-  const result = op_kv_snapshot_read(rid, ranges);
+  const result = op_kv_snapshot_read(rid, ranges, consistency);
   if (result !== null) return result;
   return asyncSnapshotRead(rid, ranges, consistency);
 }
 
 async function asyncSnapshotRead(rid, ranges, consistency) {
-  return op_kv_take_read(await op_kv_snapshot_read_async(rid, ranges, consistency ?? null));
+  return op_kv_take_read(await op_kv_snapshot_read_async(rid, ranges, consistency));
 }
 
 /** The entry of one key (`undefined`: none) from `op_kv_get`, which takes
- * only the key's parts; or a promise of it, read as the key's range, when
- * the slice is used up or the backend cannot answer at once. */
-function pointRead(rid, parts, consistency) {
+ * only the key (no range object); or a promise of it, read as the key's
+ * range, when the slice is used up or the backend cannot answer at once. */
+function pointRead(rid, key, consistency) {
   if (!sliceExpired()) {
-    const entry = op_kv_get(rid, parts);
+    const entry = op_kv_get(rid, key, consistency);
     if (entry !== null) return entry;
   }
-  return rangePointRead(rid, parts, consistency);
+  return rangePointRead(rid, key, consistency);
 }
 
-async function rangePointRead(rid, parts, consistency) {
-  const ranges = await snapshotRead(rid, [keyRange(parts)], consistency);
+async function rangePointRead(rid, key, consistency) {
+  const ranges = await snapshotRead(rid, [keyRange(key)], consistency);
   return ranges[0][0];
 }
 
 /** The read range of one key, as `op_kv_snapshot_read` takes it. */
-function keyRange(parts) {
+function keyRange(key) {
   return {
     __proto__: null,
-    key: parts,
+    key,
     prefix: null,
     start: null,
     end: null,
@@ -167,42 +166,7 @@ function keyRange(parts) {
 const customInspect = SymbolFor("Deno.customInspect");
 const commitVersionstampSymbol = Symbol("KvCommitVersionstamp");
 const constructKey = Symbol("Deno.Kv");
-const KEY_PART_ERROR = "expected string, number, bigint, ArrayBufferView, boolean";
 const U64_MAX = 0xffffffffffffffffn;
-
-// Value encodings of the `v_encoding` column.
-const ENCODING_V8 = 1;
-const ENCODING_U64 = 2;
-const ENCODING_BYTES = 3;
-
-/** Deno's error for a key that is not an array, which depends on where
- * the key is used: `read`, `check` or `write`. */
-function nonArrayKeyError(key, use) {
-  if (key === null || key === undefined) {
-    if (use === "read") return new TypeError("Invalid range");
-    if (use === "write") {
-      return new TypeError(`Cannot read properties of ${key} (reading 'length')`);
-    }
-    return new TypeError(`serde_v8 error: invalid type; expected: array, got: ${key}`);
-  }
-  let got;
-  switch (typeof key) {
-    case "string":
-    case "bigint":
-      got = typeof key;
-      break;
-    case "number":
-      got = "Number";
-      break;
-    case "boolean":
-      got = "Boolean";
-      break;
-    default:
-      got = typedArrayTag(key) ??
-        (isDataView(key) ? "DataView" : "unknown");
-  }
-  return new TypeError(`serde_v8 error: invalid type; expected: array, got: ${got}`);
-}
 
 /** Whether `value` is a `DataView` (brand check, no user-visible lookups). */
 function isDataView(value) {
@@ -231,8 +195,8 @@ function sharedBufferError(tag) {
   return new TypeError(`serde_v8 error: invalid type; expected: buffer, got: ${tag}`);
 }
 
-/** The bytes of an ArrayBufferView key part as a `Uint8Array` over the same
- * memory, or `undefined` when `part` is not a view. */
+/** The bytes of an ArrayBufferView (a key part) as a `Uint8Array` over the
+ * same memory, or `undefined` when `part` is not a view. */
 function viewBytes(part) {
   const tag = typedArrayTag(part);
   if (tag !== undefined) {
@@ -256,75 +220,15 @@ function viewBytes(part) {
   return undefined;
 }
 
-/** Converts a key to the form the ops take; a trailing
- * `kv.commitVersionstamp()` becomes `appendVersionstamp` when allowed.
- * Tagged parts are null-prototype objects (the op reads `bytes`, `bigint`
- * and `negativeZero` and must not find inherited ones). */
-function keyToOp(key, allowVersionstamp = false, use = "read") {
-  if (!ArrayIsArray(key)) throw nonArrayKeyError(key, use);
-  // (Deno's op refuses a proxy before any of its traps runs.)
-  if (isProxy(key)) {
-    throw new TypeError("serde_v8 error: invalid type; expected: array, got: Proxy");
-  }
-  const length = key.length;
-  const parts = [];
-  let appendVersionstamp = false;
-  for (let i = 0; i < length; i++) {
-    const part = key[i];
-    switch (typeof part) {
-      case "string":
-      case "boolean":
-        parts[i] = part;
-        break;
-      case "number":
-        parts[i] = ObjectIs(part, -0) ? { __proto__: null, negativeZero: true } : part;
-        break;
-      case "bigint":
-        parts[i] = { __proto__: null, bigint: BigIntPrototypeToString(part) };
-        break;
-      default: {
-        const bytes = viewBytes(part);
-        if (bytes !== undefined) {
-          parts[i] = { __proto__: null, bytes };
-        } else if (
-          part === commitVersionstampSymbol && allowVersionstamp && i === length - 1
-        ) {
-          appendVersionstamp = true;
-        } else {
-          throw new TypeError(KEY_PART_ERROR);
-        }
-      }
-    }
-  }
-  return { __proto__: null, parts, appendVersionstamp };
+/** The tag of a typed array, `"DataView"` for a DataView, else `undefined`. */
+function viewTag(value) {
+  return typedArrayTag(value) ?? (isDataView(value) ? "DataView" : undefined);
 }
 
-/** Key parts for a read (no versionstamp placeholder allowed). */
-function readKey(key) {
-  return keyToOp(key).parts;
-}
-
-/** Key parts of every key of `keys` (an array), for reads. */
-function readKeys(keys) {
-  const out = [];
-  for (let i = 0; i < keys.length; i++) out[i] = readKey(keys[i]);
-  return out;
-}
-
-/** The 8 little-endian bytes of a KvU64. */
-function u64Bytes(value) {
-  const bytes = new Uint8Array(8);
-  DataViewPrototypeSetBigUint64(
-    new DataView(TypedArrayPrototypeGetBuffer(bytes)),
-    0,
-    value,
-    true,
-  );
-  return bytes;
-}
-
-/** The largest value size (the extension's limit), set at load. */
-let maxValueSize;
+/** What the extension tells the shim at load (`op_kv_init`): the largest
+ * value size, the value encodings (`encodingV8`, `encodingU64`,
+ * `encodingBytes`) and `list`'s default batch size and its clamp. */
+let shimInfo;
 /** What stands for a value whose serialization went past the largest value
  * Deno KV stores (`op_kv_serialize` gave up and returned null): bytes one
  * past the limit, so that the ops report "Value too large" / "enqueue
@@ -334,52 +238,25 @@ let oversized = null;
 
 /** V8 wire bytes of `value`, or the oversized stand-in. */
 function serializeValue(value) {
-  return op_kv_serialize(value) ?? (oversized ??= new Uint8Array(maxValueSize + 1));
+  return op_kv_serialize(value) ??
+    (oversized ??= new Uint8Array(shimInfo.maxValueSize + 1));
 }
 
 /** Encodes a value for storage: exact Uint8Array -> raw bytes, KvU64 ->
- * 8 bytes little-endian, anything else -> V8 serialization. */
+ * its stored bytes, anything else -> V8 serialization. */
 function encodeValue(value) {
   if (typedArrayTag(value) === "Uint8Array") {
     if (isShared(TypedArrayPrototypeGetBuffer(value))) throw sharedBufferError("Uint8Array");
-    return { __proto__: null, encoding: ENCODING_BYTES, bytes: value };
+    return { __proto__: null, encoding: shimInfo.encodingBytes, bytes: value };
   }
   if (isKvU64(value)) {
-    return { __proto__: null, encoding: ENCODING_U64, bytes: u64Bytes(value.value) };
+    return {
+      __proto__: null,
+      encoding: shimInfo.encodingU64,
+      bytes: op_kv_encode_u64(value.value),
+    };
   }
-  return { __proto__: null, encoding: ENCODING_V8, bytes: serializeValue(value) };
-}
-
-/** Decodes a stored value (reads get theirs decoded by the op). */
-function decodeValue(encoding, bytes) {
-  switch (encoding) {
-    case ENCODING_V8:
-      return op_kv_deserialize(bytes);
-    case ENCODING_U64:
-      return new KvU64(
-        DataViewPrototypeGetBigUint64(
-          new DataView(
-            TypedArrayPrototypeGetBuffer(bytes),
-            TypedArrayPrototypeGetByteOffset(bytes),
-            8,
-          ),
-          0,
-          true,
-        ),
-      );
-    case ENCODING_BYTES:
-      return bytes;
-    default:
-      throw new TypeError(`Unknown value encoding: ${encoding}`);
-  }
-}
-
-function checkConsistency(consistency) {
-  if (consistency !== undefined && consistency !== "strong" && consistency !== "eventual") {
-    throw new TypeError(
-      `unknown variant \`${consistency}\`, expected \`strong\` or \`eventual\``,
-    );
-  }
+  return { __proto__: null, encoding: shimInfo.encodingV8, bytes: serializeValue(value) };
 }
 
 function validateExpireIn(expireIn) {
@@ -389,65 +266,35 @@ function validateExpireIn(expireIn) {
   }
 }
 
-function validateDelay(delay) {
-  if (delay === undefined) return 0;
-  if (NumberIsNaN(delay)) throw new TypeError("Delay cannot be NaN");
-  if (delay < 0) throw new TypeError(`Delay must be >= 0: received ${delay}`);
-  if (delay > 30 * 24 * 60 * 60 * 1000) {
-    throw new TypeError(`Delay cannot be greater than 30 days: received ${delay}`);
-  }
-  return delay;
-}
-
-function validateBackoffSchedule(schedule) {
-  if (schedule === undefined) return null;
-  if (schedule.length > 5) {
-    throw new TypeError("Invalid backoffSchedule, max 5 intervals allowed");
-  }
-  const out = [];
-  for (let i = 0; i < schedule.length; i++) {
-    const interval = schedule[i];
-    if (!NumberIsInteger(interval) || interval < 0 || interval > 3600000) {
-      throw new TypeError(`Invalid backoffSchedule, interval at index ${i} is invalid`);
-    }
-    out[i] = interval;
-  }
-  return out;
-}
-
-/** Builds the op form of an enqueue, validating its options. */
+/** Builds the op form of an enqueue, its options checked by the ops. */
 function enqueueToOp(value, options) {
-  const delay = validateDelay(own(options, "delay"));
-  const backoffSchedule = validateBackoffSchedule(own(options, "backoffSchedule"));
-  const keysIfUndelivered = readKeys(own(options, "keysIfUndelivered") ?? []);
+  const delay = own(options, "delay");
+  op_kv_check_delay(delay);
+  const backoffSchedule = op_kv_backoff_schedule(own(options, "backoffSchedule"));
+  // (copies of the keys, taken now: a bad key throws here, as in Deno)
+  const undelivered = own(options, "keysIfUndelivered") ?? [];
+  const keysIfUndelivered = [];
+  for (let i = 0; i < undelivered.length; i++) {
+    keysIfUndelivered[i] = op_kv_snapshot_key(undelivered[i]);
+  }
   return {
     __proto__: null,
     payload: serializeValue(value),
-    delay,
+    delay: delay === undefined ? 0 : delay,
     keysIfUndelivered,
     backoffSchedule,
   };
 }
 
 /** Commits one write; resolves to the versionstamp or null (check failed).
- * Keys are converted here, so a bad key rejects rather than throws. */
+ * The op reads the keys, so a bad key rejects rather than throws. */
 async function atomicWrite(rid, checks, mutations, enqueues) {
-  const opChecks = [];
-  for (let i = 0; i < checks.length; i++) {
-    opChecks[i] = {
-      __proto__: null,
-      key: keyToOp(checks[i].key, false, "check").parts,
-      versionstamp: checks[i].versionstamp,
-    };
-  }
-  const opMutations = [];
-  for (let i = 0; i < mutations.length; i++) opMutations[i] = keyMutation(mutations[i]);
-  return await op_kv_atomic_write(rid, opChecks, opMutations, enqueues);
+  return await op_kv_atomic_write(rid, checks, mutations, enqueues);
 }
 
 /** A mutation for the write op. The value is serialized now (an
- * unclonable value throws at once, as in Deno); the key is converted by
- * `keyMutation` at commit, where a bad key rejects. */
+ * unclonable value throws at once, as in Deno); the key is read by the op
+ * at commit, where a bad key rejects. */
 function mutationToOp(key, type, value, expireIn) {
   return {
     __proto__: null,
@@ -455,20 +302,6 @@ function mutationToOp(key, type, value, expireIn) {
     type,
     value: type === "delete" ? null : encodeValue(value),
     expireIn: expireIn ?? null,
-    appendVersionstamp: false,
-  };
-}
-
-/** Converts the key of a mutation built by `mutationToOp`. */
-function keyMutation(mutation) {
-  const converted = keyToOp(mutation.key, mutation.type === "set", "write");
-  return {
-    __proto__: null,
-    key: converted.parts,
-    type: mutation.type,
-    value: mutation.value,
-    expireIn: mutation.expireIn,
-    appendVersionstamp: converted.appendVersionstamp,
   };
 }
 
@@ -544,9 +377,19 @@ function setCloneableLoader(loader) {
   cloneableLoader = loader;
 }
 
-// Reads build `Deno.KvU64` values natively; values past the size limit are
-// stood in for by one byte more than it.
-maxValueSize = op_kv_init(KvU64, readHostObject);
+// What the ops run in JavaScript where the engine API cannot do it exactly
+// (ext/src/shim.rs), and the versionstamp placeholder they recognize.
+const shimHelpers = {
+  __proto__: null,
+  lessThan: (a, b) => a < b,
+  toText: (value) => `${value}`,
+  viewBytes,
+  viewTag,
+  commitVersionstamp: commitVersionstampSymbol,
+};
+
+// Reads build `Deno.KvU64` values natively.
+shimInfo = op_kv_init(KvU64, readHostObject, shimHelpers);
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
@@ -583,24 +426,10 @@ class AtomicOperation {
       const mutation = mutations[i];
       const key = own(mutation, "key");
       const type = own(mutation, "type");
-      const value = own(mutation, "value");
+      const hasValue = hasOwn(mutation, "value");
+      const value = hasValue ? mutation.value : undefined;
       const expireIn = own(mutation, "expireIn");
-      switch (type) {
-        case "delete":
-          // Deno tests truthiness here: `value: 0` or `null` is accepted.
-          if (value) throw new TypeError("Invalid mutation 'delete' with value");
-          break;
-        case "set":
-        case "sum":
-        case "min":
-        case "max":
-          if (!hasOwn(mutation, "value")) {
-            throw new TypeError(`Invalid mutation '${type}' without value`);
-          }
-          break;
-        default:
-          throw new TypeError("Invalid mutation type");
-      }
+      op_kv_check_mutation(type, value, hasValue);
       // Deno only looks at expireIn of a `set`, and only when it is a number.
       const expires = type === "set" && typeof expireIn === "number" ? expireIn : undefined;
       validateExpireIn(expires);
@@ -725,12 +554,7 @@ class KvListIterator {
     if (this.#done) return "";
     if (this.#lastKey === null) return this.#startCursor ?? "";
     const selector = this.#opSelector;
-    return op_kv_encode_cursor(
-      selector.prefix,
-      selector.start,
-      selector.end,
-      readKey(this.#lastKey),
-    );
+    return op_kv_encode_cursor(selector.prefix, selector.start, selector.end, this.#lastKey);
   }
 
   /** The next entry; buffered entries resolve without another op call. */
@@ -757,13 +581,14 @@ class KvListIterator {
       const prefix = selector.prefix;
       const start = selector.start;
       const end = selector.end;
+      // (copies of the keys, taken at the first pull: later pulls and the
+      // cursor use them; a bad key throws here)
       this.#opSelector = {
         __proto__: null,
-        prefix: prefix === undefined ? null : readKey(prefix),
-        start: start === undefined ? null : readKey(start),
-        end: end === undefined ? null : readKey(end),
+        prefix: prefix === undefined ? null : op_kv_snapshot_key(prefix),
+        start: start === undefined ? null : op_kv_snapshot_key(start),
+        end: end === undefined ? null : op_kv_snapshot_key(end),
       };
-      checkConsistency(this.#consistency);
     }
     const want = this.#limit === undefined
       ? this.#batchSize
@@ -771,12 +596,7 @@ class KvListIterator {
     const selector = this.#opSelector;
     const cursor = this.#lastKey === null
       ? this.#startCursor
-      : op_kv_encode_cursor(
-        selector.prefix,
-        selector.start,
-        selector.end,
-        readKey(this.#lastKey),
-      );
+      : op_kv_encode_cursor(selector.prefix, selector.start, selector.end, this.#lastKey);
     const entries = (await snapshotRead(this.#rid, [{
       __proto__: null,
       key: null,
@@ -845,19 +665,14 @@ class Kv {
   }
 
   async get(key, options) {
-    const parts = readKey(key);
     const consistency = own(options, "consistency");
-    checkConsistency(consistency);
-    return entryOf(key, await pointRead(this.#rid, parts, consistency));
+    return entryOf(key, await pointRead(this.#rid, key, consistency));
   }
 
   async getMany(keys, options) {
     const ranges = [];
-    for (let i = 0; i < keys.length; i++) {
-      ranges[i] = keyRange(readKey(keys[i]));
-    }
+    for (let i = 0; i < keys.length; i++) ranges[i] = keyRange(keys[i]);
     const consistency = own(options, "consistency");
-    checkConsistency(consistency);
     const results = await snapshotRead(this.#rid, ranges, consistency);
     const out = [];
     for (let i = 0; i < results.length; i++) out[i] = entryOf(keys[i], results[i][0]);
@@ -870,14 +685,12 @@ class Kv {
     // The hot path: a dedicated op with positional arguments (same checks
     // and order as `atomic().set()`: value first, then key).
     const encoded = encodeValue(value);
-    const converted = keyToOp(key, true, "write");
     const versionstamp = await op_kv_set(
       this.#rid,
-      converted.parts,
+      key,
       encoded.encoding,
       encoded.bytes,
       expireIn ?? -1,
-      converted.appendVersionstamp,
     );
     return { ok: true, versionstamp };
   }
@@ -920,11 +733,11 @@ class Kv {
     return new KvListIterator(this.#rid, { __proto__: null, prefix, start, end }, {
       __proto__: null,
       limit,
-      // Deno clamps the default to 500 only when batchSize is absent; an
+      // Deno clamps the default only when batchSize is absent; an
       // explicit null falls back to the limit unclamped.
       batchSize: givenBatchSize === undefined
-        ? MathMin(limit ?? 100, 500)
-        : batchSize ?? limit ?? 100,
+        ? MathMin(limit ?? shimInfo.defaultListBatchSize, shimInfo.maxDefaultListBatchSize)
+        : batchSize ?? limit ?? shimInfo.defaultListBatchSize,
       reverse: !!own(options, "reverse"),
       cursor: own(options, "cursor") || null,
       consistency: own(options, "consistency"),
@@ -957,20 +770,19 @@ class Kv {
   /** A stream of the entries of `keys`: the current state, then one chunk
    * per change (every commit with `raw`). */
   watch(keys, options) {
-    // The op refuses too many keys before any key is read, as Deno does.
+    // The op refuses too many keys before anything else, then reads the
+    // keys; when listing them failed here, it only checks their count.
     const count = typeof keys?.length === "number" ? keys.length : 0;
-    let raw, opKeys, keyError;
+    let raw, list, listError;
     try {
       raw = !!own(options, "raw");
-      opKeys = readKeys(keys);
+      list = [];
+      for (let i = 0; i < keys.length; i++) list[i] = keys[i];
     } catch (error) {
-      keyError = error;
+      listError = error;
     }
-    const watchRid = op_kv_watch(this.#rid, count, keyError === undefined ? opKeys : []);
-    if (keyError !== undefined) {
-      core.tryClose(watchRid);
-      throw keyError;
-    }
+    const watchRid = op_kv_watch(this.#rid, count, listError === undefined ? list : null);
+    if (listError !== undefined) throw listError;
     const isClosed = () => this.#closed;
     // The encoded entries (or null) of the last chunk: an update marks the
     // unchanged ones. Each chunk decodes its own copies.
@@ -1070,7 +882,11 @@ function entryOf(key, entry) {
 /** An entry of a watch chunk, from its encoded value (or null). */
 function watchedEntry(key, raw) {
   if (raw == null) return { key, value: null, versionstamp: null };
-  return { key, value: decodeValue(raw.encoding, raw.value), versionstamp: raw.versionstamp };
+  return {
+    key,
+    value: op_kv_decode_value(raw.encoding, raw.value),
+    versionstamp: raw.versionstamp,
+  };
 }
 
 /** `Deno.openKv(path?)`. */

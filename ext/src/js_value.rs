@@ -7,7 +7,7 @@ use kv_engine::{decode_key, Entry, KeyPart, KvValue};
 use num_bigint::Sign;
 
 use crate::error::KvError;
-use crate::wire::{Reader, WireError};
+use crate::wire::{Deserializer, WireError};
 
 /// The `Deno.KvU64` class, registered by the shim at load time.
 pub struct KvU64Class(pub v8::Global<v8::Function>);
@@ -29,7 +29,7 @@ pub fn key_to_v8<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     bytes: &[u8],
 ) -> Result<v8::Local<'s, v8::Value>, KvError> {
-    let failed = || KvError::Generic("could not build a key in JavaScript".into());
+    let failed = || KvError::KeyNotBuilt;
     let parts = decode_key(bytes)?;
     let mut elements = Vec::with_capacity(parts.len());
     for part in parts {
@@ -51,9 +51,45 @@ pub fn key_to_v8<'s>(
     Ok(v8::Array::new_with_elements(scope, &elements).into())
 }
 
+/// A `Deno.KvU64` of `n`; `state` gives the class.
+pub fn kv_u64<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &OpState,
+    n: u64,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let class = u64_class(scope, state);
+    new_kv_u64(scope, class, n).map_err(|err| match err {
+        EntryError::Kv(err) => err,
+        EntryError::Wire(_) => KvError::ValueNotBuilt,
+    })
+}
+
+/// The registered `Deno.KvU64` class, if any.
+fn u64_class<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &OpState,
+) -> Option<v8::Local<'s, v8::Function>> {
+    state
+        .try_borrow::<KvU64Class>()
+        .map(|class| v8::Local::new(scope, &class.0))
+}
+
+fn new_kv_u64<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    class: Option<v8::Local<'s, v8::Function>>,
+    n: u64,
+) -> Result<v8::Local<'s, v8::Value>, EntryError> {
+    let class = class.ok_or(KvError::KvU64NotRegistered)?;
+    let n = v8::BigInt::new_from_u64(scope, n).into();
+    Ok(class
+        .new_instance(scope, &[n])
+        .ok_or_else(build_failed)?
+        .into())
+}
+
 /// Builds entry objects `{ key, value, versionstamp }` for JavaScript.
 pub struct EntryBuilder<'s> {
-    reader: Reader,
+    deserializer: Deserializer,
     u64_class: Option<v8::Local<'s, v8::Function>>,
     key_name: v8::Local<'s, v8::Name>,
     value_name: v8::Local<'s, v8::Name>,
@@ -96,11 +132,9 @@ fn name<'s>(
 impl<'s> EntryBuilder<'s> {
     /// A builder for the current realm; `state` gives the `Deno.KvU64` class.
     pub fn new(scope: &mut v8::PinScope<'s, '_>, state: &OpState) -> Result<Self, EntryError> {
-        let u64_class = state
-            .try_borrow::<KvU64Class>()
-            .map(|class| v8::Local::new(scope, &class.0));
+        let u64_class = u64_class(scope, state);
         Ok(EntryBuilder {
-            reader: Reader::new(scope)?,
+            deserializer: Deserializer::new(scope)?,
             u64_class,
             key_name: name(scope, "key")?,
             value_name: name(scope, "value")?,
@@ -115,17 +149,8 @@ impl<'s> EntryBuilder<'s> {
         value: KvValue,
     ) -> Result<v8::Local<'s, v8::Value>, EntryError> {
         match value {
-            KvValue::V8(bytes) => Ok(self.reader.read(scope, &bytes)?),
-            KvValue::U64(n) => {
-                let class = self
-                    .u64_class
-                    .ok_or_else(|| KvError::Generic("Deno.KvU64 is not registered".into()))?;
-                let n = v8::BigInt::new_from_u64(scope, n).into();
-                Ok(class
-                    .new_instance(scope, &[n])
-                    .ok_or_else(build_failed)?
-                    .into())
-            }
+            KvValue::V8(bytes) => Ok(self.deserializer.read(scope, &bytes)?),
+            KvValue::U64(n) => new_kv_u64(scope, self.u64_class, n),
             KvValue::Bytes(bytes) => uint8_array(scope, bytes).ok_or_else(build_failed),
         }
     }

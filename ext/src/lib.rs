@@ -15,6 +15,7 @@ mod js_value;
 mod key_arg;
 mod location;
 mod ops;
+mod shim;
 mod wire;
 
 pub use config::{
@@ -34,16 +35,22 @@ deno_core::extension!(
         ops::value::op_kv_init,
         ops::value::op_kv_serialize,
         ops::value::op_kv_deserialize,
+        ops::value::op_kv_encode_u64,
+        ops::value::op_kv_decode_value,
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_get,
         ops::read::op_kv_encode_cursor,
+        ops::read::op_kv_snapshot_key,
         ops::read::op_kv_snapshot_read_async,
         ops::read::op_kv_take_read,
         ops::read::op_kv_void_async,
         ops::write::op_kv_atomic_write,
         ops::write::op_kv_set,
-        ops::queue::op_kv_dequeue_next_message,
-        ops::queue::op_kv_finish_dequeued_message,
+        ops::write_args::op_kv_check_mutation,
+        ops::write_args::op_kv_check_delay,
+        ops::write_args::op_kv_backoff_schedule,
+        ops::listen_queue::op_kv_dequeue_next_message,
+        ops::listen_queue::op_kv_finish_dequeued_message,
         ops::watch::op_kv_watch,
         ops::watch::op_kv_watch_next,
     ],

@@ -63,12 +63,10 @@ pub fn resolve_location(path: Option<&str>, config: &KvConfig) -> Result<Locatio
         return Ok(Location::Remote(path));
     }
     if path.is_empty() {
-        return Err(KvError::Type("Filename cannot be empty".into()));
+        return Err(KvError::EmptyFilename);
     }
     if path.starts_with(':') {
-        return Err(KvError::Type(
-            "Filename cannot start with ':' unless prefixed with './'".into(),
-        ));
+        return Err(KvError::ColonFilename);
     }
     let path = match env("DENO_KV_PATH_PREFIX") {
         Some(prefix) => format!("{prefix}{path}"),
@@ -102,13 +100,11 @@ fn override_var(name: &str, config: &KvConfig) -> Option<String> {
 fn default_location(location: &DefaultLocation) -> Result<StoreLocation, KvError> {
     match location {
         DefaultLocation::Memory => Ok(StoreLocation::Memory),
-        DefaultLocation::Refuse(message) => Err(KvError::Type(message.clone())),
+        DefaultLocation::Refuse(message) => Err(KvError::DefaultRefused(message.clone())),
         DefaultLocation::Dir(dir) => {
-            std::fs::create_dir_all(dir).map_err(|err| {
-                KvError::Generic(format!(
-                    "Failed to create the database directory '{}': {err}",
-                    dir.display()
-                ))
+            std::fs::create_dir_all(dir).map_err(|source| KvError::CreateDir {
+                dir: dir.clone(),
+                source,
             })?;
             Ok(StoreLocation::File(dir.join(DEFAULT_FILE_NAME)))
         }
@@ -123,12 +119,10 @@ const PATH_MAX: usize = 4095;
 /// than echoing them back whole from SQLite's error.
 fn check_file_name(path: &str) -> Result<(), KvError> {
     if path.contains('\0') {
-        return Err(KvError::Type(
-            "file name contained an unexpected NUL byte".into(),
-        ));
+        return Err(KvError::NulInFilename);
     }
     if path.len() > PATH_MAX || path.split('/').any(|name| name.len() > NAME_MAX) {
-        return Err(KvError::Generic("File name too long (os error 36)".into()));
+        return Err(KvError::FilenameTooLong);
     }
     Ok(())
 }
@@ -152,11 +146,11 @@ mod tests {
     fn bad_names() {
         let dir = &KvConfig::builder().default_dir("/nonexistent").build();
         assert!(
-            matches!(resolve_location(Some(""), dir), Err(KvError::Type(m)) if m == "Filename cannot be empty")
+            matches!(resolve_location(Some(""), dir), Err(err @ KvError::EmptyFilename) if err.to_string() == "Filename cannot be empty")
         );
         assert!(matches!(
             resolve_location(Some(":x"), dir),
-            Err(KvError::Type(_))
+            Err(KvError::ColonFilename)
         ));
         assert!(matches!(
             resolve_location(Some(":memory:"), dir),

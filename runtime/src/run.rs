@@ -65,7 +65,7 @@ pub fn run_file(
         }
     };
     let result: Result<i32, CoreError> = tokio.block_on(async {
-        let mut runtime = create_runtime(&specifier, args, resolver, permissions)?;
+        let mut runtime = create_runtime(&specifier, args, resolver, permissions, Vec::new())?;
         let id = runtime.load_main_es_module(&specifier).await?;
         let evaluated = evaluate(&mut runtime, id).await;
         // As in Deno: `load` once the main module has evaluated (even when it

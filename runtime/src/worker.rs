@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::rc::Rc;
 
-use deno_core::{JsRuntime, ModuleSpecifier, RuntimeOptions};
+use deno_core::{Extension, JsRuntime, ModuleSpecifier, RuntimeOptions};
 use deno_permissions::PermissionsContainer;
 
 use crate::module_loader::TsModuleLoader;
@@ -81,12 +81,15 @@ pub fn default_kv_dir(main_module: &ModuleSpecifier) -> PathBuf {
 }
 
 /// Creates a runtime for `main_module` with `args` as `Deno.args`, whose
-/// module graph resolves specifiers with `resolver`, under `permissions`.
+/// module graph resolves specifiers with `resolver`, under `permissions`;
+/// `extensions` come after kvrt's own (a command's ops and script). The one
+/// builder of kvrt's runtimes: `run`, `test` and the `kv` commands.
 pub fn create_runtime(
     main_module: &ModuleSpecifier,
     args: Vec<String>,
     resolver: Resolver,
     permissions: PermissionsContainer,
+    extensions: Vec<Extension>,
 ) -> Result<JsRuntime, deno_core::error::CoreError> {
     let permissions = permissions::CurrentPermissions::new(permissions);
     let roots = crate::tls::root_certs();
@@ -126,7 +129,10 @@ pub fn create_runtime(
                     .build(),
             ),
             kvrt_runtime::init(args, main_module.to_string(), permissions),
-        ],
+        ]
+        .into_iter()
+        .chain(extensions)
+        .collect(),
         ..Default::default()
     })
 }

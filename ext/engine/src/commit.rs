@@ -261,7 +261,7 @@ mod tests {
     use super::*;
     use crate::atomic::Enqueue;
     use crate::key::{decode_key, encode_key, KeyPart};
-    use crate::read::{Entry, ReadRange};
+    use crate::range_read::{Entry, ReadRange};
     use crate::store::StoreLocation;
     use std::sync::Arc;
 

@@ -471,7 +471,7 @@ mod tests {
     }
 
     fn all(store: &Store) -> Vec<(Vec<u8>, KvValue)> {
-        let range = crate::read::ReadRange {
+        let range = crate::range_read::ReadRange {
             start: vec![],
             end: vec![0xff],
             limit: 100_000,

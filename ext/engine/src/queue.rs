@@ -219,7 +219,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::atomic::{AtomicWrite, Enqueue};
-    use crate::read::ReadRange;
+    use crate::range_read::ReadRange;
     use crate::store::StoreLocation;
     use crate::value::KvValue;
 
@@ -243,7 +243,7 @@ mod tests {
         store.atomic_write(&write, now).unwrap().unwrap();
     }
 
-    fn get(store: &Store, key: &[u8]) -> Option<crate::read::Entry> {
+    fn get(store: &Store, key: &[u8]) -> Option<crate::range_read::Entry> {
         let mut end = key.to_vec();
         end.push(0);
         let range = ReadRange {

@@ -369,7 +369,7 @@ mod tests {
             let err = match Store::open(StoreLocation::File(p.clone())) {
                 Err(e) => e,
                 Ok(store) => {
-                    let range = crate::read::ReadRange {
+                    let range = crate::range_read::ReadRange {
                         start: vec![],
                         end: vec![0xff],
                         limit: 1000,

@@ -1,11 +1,12 @@
 //! The KV ops: thin translations between the JS shim and the engine.
 
+pub mod listen_queue;
 pub mod open;
-pub mod queue;
 pub mod read;
 pub mod value;
 pub mod watch;
 pub mod write;
+pub mod write_args;
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -3,10 +3,11 @@
 
 use std::borrow::Cow;
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
 use deno_core::error::ResourceError;
-use deno_core::{op2, v8, CancelFuture, OpState, Resource, ResourceId};
+use deno_core::{op2, serde_v8, v8, CancelFuture, OpState, Resource, ResourceId};
 use kv_engine::selector::Selector;
 use kv_engine::{Entry, ReadRange};
 use serde::Deserialize;
@@ -15,63 +16,123 @@ use crate::backend::Consistency;
 use crate::config::KvLimits;
 use crate::error::KvError;
 use crate::js_value::{EntryBuilder, EntryError};
-use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::key_arg::{read_key, snapshot_key, KeyArg, KeyUse};
 use crate::ops::database;
+use crate::shim::{self, field, settle, Fault};
 
-/// One range of a read, as the shim sends it: a single `key`, or a list
-/// selector (`prefix` / `start` / `end`) with an optional `cursor`.
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct RangeArg {
+/// One range of a read, its keys read: a single key (`prefix`, `start` and
+/// `end` all absent), or a list selector with its batch's options.
+struct RangeArg {
     key: Option<KeyArg>,
     prefix: Option<KeyArg>,
     start: Option<KeyArg>,
     end: Option<KeyArg>,
+    list: Option<ListBatch>,
+}
+
+/// A list batch's options, as the shim sends them.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct ListBatch {
     cursor: Option<String>,
     limit: u32,
-    /// A list's batch size, checked like `limit` (a batch may be cut short
+    /// The list's batch size, checked like `limit` (a batch may be cut short
     /// by the list's own limit, but an oversized one is still an error).
     batch_size: Option<f64>,
     reverse: bool,
+}
+
+/// Reads the ranges the shim sends (an array of null-prototype objects
+/// `{ key, prefix, start, end, cursor, limit, batchSize, reverse }`), their
+/// keys first, then checks `consistency` (`undefined`, `"strong"` or
+/// `"eventual"`), in Deno's order.
+fn range_args<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    ranges: v8::Local<'s, v8::Array>,
+    consistency: v8::Local<'s, v8::Value>,
+) -> Result<(Vec<RangeArg>, Consistency), Fault> {
+    let mut args = Vec::with_capacity(ranges.length() as usize);
+    for i in 0..ranges.length() {
+        let range = ranges.get_index(scope, i).ok_or(Fault::Thrown)?;
+        let range = v8::Local::<v8::Object>::try_from(range).map_err(|_| KvError::ShimArgument)?;
+        let prefix = field(scope, range, "prefix")?;
+        let start = field(scope, range, "start")?;
+        let end = field(scope, range, "end")?;
+        let arg = if [prefix, start, end]
+            .iter()
+            .all(|key| key.is_null_or_undefined())
+        {
+            let key = field(scope, range, "key")?;
+            RangeArg {
+                key: Some(read_key(scope, key, KeyUse::Read, false)?),
+                prefix: None,
+                start: None,
+                end: None,
+                list: None,
+            }
+        } else {
+            let prefix = optional_key(scope, prefix)?;
+            let start = optional_key(scope, start)?;
+            let end = optional_key(scope, end)?;
+            let list = serde_v8::from_v8(scope, range.into()).map_err(KvError::from)?;
+            RangeArg {
+                key: None,
+                prefix,
+                start,
+                end,
+                list: Some(list),
+            }
+        };
+        args.push(arg);
+    }
+    Ok((args, consistency_arg(scope, consistency)?))
+}
+
+/// A read's `consistency` option.
+pub fn consistency_arg<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    consistency: v8::Local<'s, v8::Value>,
+) -> Result<Consistency, Fault> {
+    if consistency.is_undefined() {
+        return Ok(Consistency::Strong);
+    }
+    if consistency.is_string() {
+        match consistency.to_rust_string_lossy(scope).as_str() {
+            "strong" => return Ok(Consistency::Strong),
+            "eventual" => return Ok(Consistency::Eventual),
+            _ => {}
+        }
+    }
+    Err(KvError::UnknownConsistency(shim::to_text(scope, consistency)?).into())
 }
 
 /// Deno's read-key limit, shared with `watch`.
 pub fn check_read_key(key: &[u8], limits: &KvLimits) -> Result<(), KvError> {
     let max = limits.max_read_key_size_bytes();
     if key.len() > max {
-        return Err(KvError::Type(format!(
-            "Key too large for read (max {max} bytes)"
-        )));
+        return Err(KvError::KeyTooLargeToRead(max));
     }
     Ok(())
 }
 
-fn encode_opt(key: Option<KeyArg>) -> Result<Option<Vec<u8>>, KvError> {
-    key.map(encode_key_arg).transpose()
+fn encode_opt(key: Option<&KeyArg>) -> Result<Option<Vec<u8>>, KvError> {
+    key.map(KeyArg::encode).transpose()
 }
 
 /// Builds a selector from the shim's selector keys.
 fn selector_of(
-    prefix: Option<KeyArg>,
-    start: Option<KeyArg>,
-    end: Option<KeyArg>,
+    prefix: Option<&KeyArg>,
+    start: Option<&KeyArg>,
+    end: Option<&KeyArg>,
 ) -> Result<Selector, KvError> {
     let (prefix, start, end) = (encode_opt(prefix)?, encode_opt(start)?, encode_opt(end)?);
-    Selector::new(prefix, start, end).map_err(|err| KvError::Type(err.to_string()))
+    Ok(Selector::new(prefix, start, end)?)
 }
 
 /// Translates one range argument into the engine's byte range.
 fn to_read_range(arg: RangeArg, limits: &KvLimits) -> Result<(ReadRange, bool), KvError> {
-    let limit = arg.limit as usize;
-    let check_limit = || {
-        let max = limits.max_read_entries;
-        if limit > max || arg.batch_size.is_some_and(|size| size > max as f64) {
-            return Err(KvError::Type(format!("Too many entries (max {max})")));
-        }
-        Ok(())
-    };
-    if let Some(key) = arg.key {
-        let start = encode_key_arg(key)?;
+    let Some(list) = arg.list else {
+        let start = arg.key.unwrap_or_default().encode()?;
         let mut end = start.clone();
         end.push(0x00);
         // The range of a single key ends one byte past it (Deno's check).
@@ -83,20 +144,22 @@ fn to_read_range(arg: RangeArg, limits: &KvLimits) -> Result<(ReadRange, bool), 
             reverse: false,
         };
         return Ok((range, false));
-    }
-    let selector = selector_of(arg.prefix, arg.start, arg.end)?;
-    let (start, end) = selector
-        .resolve(arg.cursor.as_deref(), arg.reverse)
-        .map_err(|err| KvError::Type(err.to_string()))?;
+    };
+    let selector = selector_of(arg.prefix.as_ref(), arg.start.as_ref(), arg.end.as_ref())?;
+    let (start, end) = selector.resolve(list.cursor.as_deref(), list.reverse)?;
     check_read_key(&start, limits)?;
     check_read_key(&end, limits)?;
     // After the selector's own errors, as in Deno.
-    check_limit()?;
+    let limit = list.limit as usize;
+    let max = limits.max_read_entries;
+    if limit > max || list.batch_size.is_some_and(|size| size > max as f64) {
+        return Err(KvError::TooManyEntries(max));
+    }
     let range = ReadRange {
         start,
         end,
         limit,
-        reverse: arg.reverse,
+        reverse: list.reverse,
     };
     Ok((range, true))
 }
@@ -108,10 +171,7 @@ fn read_ranges(
     limits: &KvLimits,
 ) -> Result<(Vec<ReadRange>, Vec<bool>), KvError> {
     if ranges.len() > limits.max_read_ranges {
-        return Err(KvError::Type(format!(
-            "Too many ranges (max {})",
-            limits.max_read_ranges
-        )));
+        return Err(KvError::TooManyRanges(limits.max_read_ranges));
     }
     let mut read_ranges = Vec::with_capacity(ranges.len());
     let mut with_keys = Vec::with_capacity(ranges.len());
@@ -139,8 +199,13 @@ pub fn op_kv_snapshot_read<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
-    #[serde] ranges: Vec<RangeArg>,
+    ranges: v8::Local<'s, v8::Array>,
+    consistency: v8::Local<'s, v8::Value>,
 ) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let undefined = v8::undefined(scope).into();
+    let Some((ranges, _)) = settle(range_args(scope, ranges, consistency).map(Some), None)? else {
+        return Ok(undefined);
+    };
     let (db, limits) = database(&state, rid)?;
     let (read_ranges, with_keys) = read_ranges(ranges, &limits)?;
     let Some(results) = db.backend.try_snapshot_read(&read_ranges)? else {
@@ -166,22 +231,37 @@ impl Resource for ReadResult {
 
 /// Reads `ranges` from database `rid` through its backend, waiting as long
 /// as it needs (a lock held by another process, a network round trip), with
-/// `consistency` (`"strong"` when `null`). Resolves to the id of the result,
-/// which `op_kv_take_read` turns into entries.
-#[op2]
+/// `consistency`. Resolves to the id of the result, which `op_kv_take_read`
+/// turns into entries. (When reading the arguments ran JavaScript that
+/// threw, the op throws that, and the future it returns is empty.)
+#[op2(reentrant)]
 #[smi]
-pub async fn op_kv_snapshot_read_async(
+pub fn op_kv_snapshot_read_async<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
-    #[serde] ranges: Vec<RangeArg>,
-    #[string] consistency: Option<String>,
+    ranges: v8::Local<'s, v8::Array>,
+    consistency: v8::Local<'s, v8::Value>,
+) -> Result<impl Future<Output = Result<ResourceId, KvError>> + use<>, KvError> {
+    let args = settle(range_args(scope, ranges, consistency).map(Some), None)?;
+    Ok(async move {
+        match args {
+            Some((ranges, consistency)) => {
+                snapshot_read_async(state, rid, ranges, consistency).await
+            }
+            None => Ok(0),
+        }
+    })
+}
+
+async fn snapshot_read_async(
+    state: Rc<RefCell<OpState>>,
+    rid: ResourceId,
+    ranges: Vec<RangeArg>,
+    consistency: Consistency,
 ) -> Result<ResourceId, KvError> {
     let (db, limits) = database(&state, rid)?;
     let (read_ranges, with_keys) = read_ranges(ranges, &limits)?;
-    let consistency = match consistency.as_deref() {
-        Some("eventual") => Consistency::Eventual,
-        _ => Consistency::Strong,
-    };
     let results = match db
         .backend
         .snapshot_read(read_ranges, consistency)
@@ -256,10 +336,17 @@ pub fn op_kv_get<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
-    #[serde] key: KeyArg,
+    key: v8::Local<'s, v8::Value>,
+    consistency: v8::Local<'s, v8::Value>,
 ) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let undefined = v8::undefined(scope).into();
+    let read = read_key(scope, key, KeyUse::Read, false)
+        .and_then(|key| consistency_arg(scope, consistency).map(|_| key));
+    let Some(key) = settle(read.map(Some), None)? else {
+        return Ok(undefined);
+    };
     let (db, limits) = database(&state, rid)?;
-    let mut key = encode_key_arg(key)?;
+    let mut key = key.encode()?;
     // The range of a single key ends one byte past it (Deno's check).
     key.push(0x00);
     check_read_key(&key, &limits)?;
@@ -293,17 +380,56 @@ fn throw<'s>(
     }
 }
 
-/// The cursor that resumes the listing of `prefix`/`start`/`end` after `key`.
-#[op2]
+/// The cursor that resumes the listing of `prefix`/`start`/`end` (`null`
+/// when absent) after `key`.
+#[op2(reentrant)]
 #[string]
-pub fn op_kv_encode_cursor(
-    #[serde] prefix: Option<KeyArg>,
-    #[serde] start: Option<KeyArg>,
-    #[serde] end: Option<KeyArg>,
-    #[serde] key: KeyArg,
+pub fn op_kv_encode_cursor<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    prefix: v8::Local<'s, v8::Value>,
+    start: v8::Local<'s, v8::Value>,
+    end: v8::Local<'s, v8::Value>,
+    key: v8::Local<'s, v8::Value>,
 ) -> Result<String, KvError> {
-    let selector = selector_of(prefix, start, end)?;
-    Ok(selector.cursor_for(&encode_key_arg(key)?))
+    let keys = (|| {
+        let prefix = optional_key(scope, prefix)?;
+        let start = optional_key(scope, start)?;
+        let end = optional_key(scope, end)?;
+        Ok((
+            prefix,
+            start,
+            end,
+            read_key(scope, key, KeyUse::Read, false)?,
+        ))
+    })();
+    let Some((prefix, start, end, key)) = settle(keys.map(Some), None)? else {
+        return Ok(String::new());
+    };
+    let selector = selector_of(prefix.as_ref(), start.as_ref(), end.as_ref())?;
+    Ok(selector.cursor_for(&key.encode()?))
+}
+
+/// The key `value` as a read reads it, `None` for `null` or `undefined`.
+fn optional_key<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    value: v8::Local<'s, v8::Value>,
+) -> Result<Option<KeyArg>, Fault> {
+    if value.is_null_or_undefined() {
+        return Ok(None);
+    }
+    read_key(scope, value, KeyUse::Read, false).map(Some)
+}
+
+/// Reads the key `key` (as a read does) and returns a copy of it that later
+/// reads cannot fail on (see [`snapshot_key`]): a list's selector keys, an
+/// enqueue's `keysIfUndelivered`, taken when given.
+#[op2(reentrant)]
+pub fn op_kv_snapshot_key<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    key: v8::Local<'s, v8::Value>,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let undefined = v8::undefined(scope).into();
+    settle(snapshot_key(scope, key), undefined)
 }
 
 /// Resolves on a later turn of the event loop (timers and I/O run first):

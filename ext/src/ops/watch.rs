@@ -5,7 +5,8 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use deno_core::{
-    op2, AsyncRefCell, CancelFuture, CancelHandle, OpState, RcRef, Resource, ResourceId, ToJsBuffer,
+    op2, v8, AsyncRefCell, CancelFuture, CancelHandle, OpState, RcRef, Resource, ResourceId,
+    ToJsBuffer,
 };
 use futures::StreamExt;
 use serde::Serialize;
@@ -14,8 +15,9 @@ use crate::backend::{Entry, WatchKey, WatchStream};
 use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
-use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::key_arg::{read_key, KeyUse};
 use crate::ops::read::check_read_key;
+use crate::shim::{settle, Fault};
 
 /// One `kv.watch` stream; closing it (stream cancelled) ends its wait.
 pub struct WatchResource {
@@ -65,35 +67,53 @@ impl EntryOut {
     }
 }
 
-/// Starts a watch of `keys` on database `rid` (refused over the watch
-/// limit before any key is looked at, as in Deno); returns the id to pass
-/// to `op_kv_watch_next` and to close.
-#[op2]
-#[smi]
-pub fn op_kv_watch(
-    state: &mut OpState,
+/// Starts a watch of `keys` (an array of keys) on database `rid`: refuses
+/// too many keys first (before any key is looked at), then a closed
+/// database, then bad keys; returns the id to pass to `op_kv_watch_next`
+/// and to close. With `keys` `null` (the shim failed to list them) only
+/// the count is checked, and nothing opens (`null`).
+#[op2(reentrant)]
+pub fn op_kv_watch<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
     key_count: f64,
-    #[serde] keys: Vec<KeyArg>,
-) -> Result<ResourceId, KvError> {
-    let limits = *state.borrow::<KvLimits>();
+    keys: v8::Local<'s, v8::Value>,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let limits = *state.borrow().borrow::<KvLimits>();
     let max = limits.max_watched_keys;
     if key_count > max as f64 {
-        return Err(KvError::Type(format!("Too many keys (max {max})")));
+        return Err(KvError::TooManyKeys(max));
     }
-    let db = state.resource_table.get::<DatabaseResource>(rid)?;
-    let mut encoded = Vec::with_capacity(keys.len());
-    for key in keys {
-        let key = encode_key_arg(key)?;
+    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
+    let null = v8::null(scope).into();
+    let Ok(keys) = v8::Local::<v8::Array>::try_from(keys) else {
+        return Ok(null);
+    };
+    let read = (|| {
+        let mut read = Vec::with_capacity(keys.length() as usize);
+        for i in 0..keys.length() {
+            let key = keys.get_index(scope, i).ok_or(Fault::Thrown)?;
+            read.push(read_key(scope, key, KeyUse::Read, false)?);
+        }
+        Ok(read)
+    })();
+    let Some(read) = settle(read.map(Some), None)? else {
+        return Ok(null);
+    };
+    let mut encoded = Vec::with_capacity(read.len());
+    for key in read {
+        let key = key.encode()?;
         check_read_key(&key, &limits)?;
         encoded.push(key);
     }
     let stream = db.backend.watch(encoded);
-    Ok(state.resource_table.add(WatchResource {
+    let rid = state.borrow_mut().resource_table.add(WatchResource {
         stream: AsyncRefCell::new(stream),
         db_cancel: db.cancel.clone(),
         cancel: CancelHandle::new_rc(),
-    }))
+    });
+    Ok(v8::Integer::new_from_unsigned(scope, rid).into())
 }
 
 /// The next update of watch `rid`: one item per key. Resolves to `null`

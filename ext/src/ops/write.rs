@@ -1,10 +1,10 @@
 //! `set`, `delete` and `atomic().commit()`: one op call per commit.
 
 use std::cell::RefCell;
+use std::future::Future;
 use std::rc::Rc;
 
-use deno_core::{op2, JsBuffer, OpState, ResourceId};
-use kv_engine::limits::{MAX_QUEUE_BACKOFF_INTERVALS, MAX_QUEUE_BACKOFF_MS, MAX_QUEUE_DELAY_MS};
+use deno_core::{op2, serde_v8, v8, JsBuffer, OpState, ResourceId};
 use kv_engine::{
     now_ms, AtomicWrite, Check, Enqueue, KvValue, Mutation, MutationKind, Versionstamp,
 };
@@ -13,12 +13,15 @@ use serde::Deserialize;
 use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
-use crate::key_arg::{encode_key_arg, KeyArg};
+use crate::key_arg::{read_key, KeyArg, KeyUse};
 use crate::ops::database;
+use crate::ops::write_args::MutationType;
+use crate::shim::{field, settle, Fault};
 
 /// A versionstamp check: `versionstamp: null` means "must not exist".
 #[derive(Deserialize)]
 pub struct CheckArg {
+    #[serde(skip)]
     key: KeyArg,
     versionstamp: Option<String>,
 }
@@ -35,45 +38,130 @@ pub struct ValueArg {
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MutationArg {
+    #[serde(skip)]
     key: KeyArg,
     #[serde(rename = "type")]
-    kind: String,
+    kind: MutationType,
     value: Option<ValueArg>,
     expire_in: Option<f64>,
-    append_versionstamp: bool,
 }
 
-/// An enqueue as the shim sends it (payload already V8-serialized).
+/// An enqueue as the shim sends it (payload already V8-serialized, delay
+/// and backoff schedule checked by `write_args`).
 #[derive(Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct EnqueueArg {
     payload: serde_bytes::ByteBuf,
     delay: f64,
+    /// Read from the snapshots `op_kv_snapshot_key` made.
+    #[serde(skip)]
     keys_if_undelivered: Vec<KeyArg>,
     backoff_schedule: Option<Vec<f64>>,
 }
 
-fn type_error(message: impl Into<String>) -> KvError {
-    KvError::Type(message.into())
+/// Reads the arguments of a commit as the shim sends them (arrays of
+/// null-prototype objects): the keys of every check, then of every
+/// mutation (Deno reports a bad key part before anything else), then the
+/// rest.
+fn write_args<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    checks: v8::Local<'s, v8::Array>,
+    mutations: v8::Local<'s, v8::Array>,
+    enqueues: v8::Local<'s, v8::Array>,
+) -> Result<WriteArgs, Fault> {
+    let checks = objects(scope, checks)?;
+    let mutations = objects(scope, mutations)?;
+    let enqueues = objects(scope, enqueues)?;
+    let mut check_keys = Vec::with_capacity(checks.len());
+    for &check in &checks {
+        let key = field(scope, check, "key")?;
+        check_keys.push(read_key(scope, key, KeyUse::Check, false)?);
+    }
+    let mut mutation_keys = Vec::with_capacity(mutations.len());
+    for &mutation in &mutations {
+        let key = field(scope, mutation, "key")?;
+        let kind = field(scope, mutation, "type")?;
+        let set = kind.is_string() && kind.to_rust_string_lossy(scope) == MutationType::Set.name();
+        mutation_keys.push(read_key(scope, key, KeyUse::Write, set)?);
+    }
+    let mut undelivered = Vec::with_capacity(enqueues.len());
+    for &enqueue in &enqueues {
+        let keys = field(scope, enqueue, "keysIfUndelivered")?;
+        let keys = objects(
+            scope,
+            v8::Local::try_from(keys).map_err(|_| KvError::ShimArgument)?,
+        )?;
+        let mut read = Vec::with_capacity(keys.len());
+        for key in keys {
+            read.push(read_key(scope, key.into(), KeyUse::Read, false)?);
+        }
+        undelivered.push(read);
+    }
+    let mut checks: Vec<CheckArg> = deserialize(scope, checks)?;
+    let mut mutations: Vec<MutationArg> = deserialize(scope, mutations)?;
+    let mut enqueues: Vec<EnqueueArg> = deserialize(scope, enqueues)?;
+    for (check, key) in checks.iter_mut().zip(check_keys) {
+        check.key = key;
+    }
+    for (mutation, key) in mutations.iter_mut().zip(mutation_keys) {
+        mutation.key = key;
+    }
+    for (enqueue, keys) in enqueues.iter_mut().zip(undelivered) {
+        enqueue.keys_if_undelivered = keys;
+    }
+    Ok(WriteArgs {
+        checks,
+        mutations,
+        enqueues,
+    })
+}
+
+/// The arguments of a commit, read.
+struct WriteArgs {
+    checks: Vec<CheckArg>,
+    mutations: Vec<MutationArg>,
+    enqueues: Vec<EnqueueArg>,
+}
+
+/// The arguments in `objects`, their fields other than keys.
+fn deserialize<'s, T: serde::de::DeserializeOwned>(
+    scope: &mut v8::PinScope<'s, '_>,
+    objects: Vec<v8::Local<'s, v8::Object>>,
+) -> Result<Vec<T>, KvError> {
+    objects
+        .into_iter()
+        .map(|object| Ok(serde_v8::from_v8(scope, object.into())?))
+        .collect()
+}
+
+/// The elements of an array the shim made, as objects.
+fn objects<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    array: v8::Local<'s, v8::Array>,
+) -> Result<Vec<v8::Local<'s, v8::Object>>, Fault> {
+    let mut out = Vec::with_capacity(array.length() as usize);
+    for i in 0..array.length() {
+        let element = array.get_index(scope, i).ok_or(Fault::Thrown)?;
+        out.push(v8::Local::try_from(element).map_err(|_| KvError::ShimArgument)?);
+    }
+    Ok(out)
 }
 
 /// Encodes a key that is written or checked, enforcing Deno's rules.
 /// `context` prefixes an encoding failure the way Deno does
 /// (`Invalid mutation: ...`), or replaces it (`Invalid check`).
-fn write_key(key: KeyArg, context: KeyContext, limits: &KvLimits) -> Result<Vec<u8>, KvError> {
-    let bytes = encode_key_arg(key).map_err(|err| match context {
-        KeyContext::Mutation => type_error(format!("Invalid mutation: {err}")),
-        KeyContext::Check => type_error("Invalid check"),
+fn write_key(key: &KeyArg, context: KeyContext, limits: &KvLimits) -> Result<Vec<u8>, KvError> {
+    let bytes = key.encode().map_err(|err| match context {
+        KeyContext::Mutation => KvError::InvalidMutation(Box::new(err)),
+        KeyContext::Check => KvError::InvalidCheck,
         KeyContext::Enqueue => err,
     })?;
     if bytes.is_empty() {
-        return Err(type_error("key cannot be empty"));
+        return Err(KvError::EmptyKey);
     }
     let max = limits.max_write_key_size_bytes;
     if bytes.len() > max {
-        return Err(type_error(format!(
-            "Key too large for write (max {max} bytes)"
-        )));
+        return Err(KvError::KeyTooLargeToWrite(max));
     }
     Ok(bytes)
 }
@@ -94,10 +182,7 @@ fn expire_at(now: i64, expire_in: f64) -> Result<i64, KvError> {
     if at > MAX_EXPIRE_AT_MS {
         // Shown as the integer JavaScript passed (the shim only lets
         // non-negative integers through).
-        return Err(type_error(format!(
-            "Invalid mutation: expireIn is too large: {}",
-            expire_in as u64
-        )));
+        return Err(KvError::ExpireInTooLarge(expire_in as u64));
     }
     Ok(at as i64)
 }
@@ -117,7 +202,7 @@ fn to_mutation(
             let size = value.encoded_len();
             let max = limits.max_value_size_bytes;
             if size > max {
-                return Err(type_error(format!("Value too large (max {max} bytes)")));
+                return Err(KvError::ValueTooLarge(max));
             }
             // Deno counts a valued mutation's key a second time, and its
             // key towards the total key size.
@@ -127,20 +212,14 @@ fn to_mutation(
         }
         None => None,
     };
-    let kind = match (arg.kind.as_str(), value) {
-        ("delete", None) => MutationKind::Delete,
-        ("delete", Some(_)) => return Err(type_error("Invalid mutation 'delete' with value")),
-        ("set", Some(v)) => MutationKind::Set(v),
+    let kind = match (arg.kind, value) {
+        (MutationType::Delete, _) => MutationKind::Delete,
+        (MutationType::Set, Some(v)) => MutationKind::Set(v),
         // Operands are checked when the commit reaches them, as in Deno.
-        ("sum", Some(v)) => MutationKind::Sum(v),
-        ("min", Some(v)) => MutationKind::Min(v),
-        ("max", Some(v)) => MutationKind::Max(v),
-        (kind @ ("set" | "sum" | "min" | "max"), None) => {
-            return Err(type_error(format!(
-                "Invalid mutation '{kind}' without value"
-            )))
-        }
-        _ => return Err(type_error("Invalid mutation type")),
+        (MutationType::Sum, Some(v)) => MutationKind::Sum(v),
+        (MutationType::Min, Some(v)) => MutationKind::Min(v),
+        (MutationType::Max, Some(v)) => MutationKind::Max(v),
+        (kind, None) => return Err(KvError::MutationWithoutValue(kind.name())),
     };
     let expire_at_ms = arg
         .expire_in
@@ -150,60 +229,27 @@ fn to_mutation(
         key,
         kind,
         expire_at_ms,
-        append_versionstamp: arg.append_versionstamp,
+        append_versionstamp: arg.key.append_versionstamp,
     })
 }
 
 fn to_enqueue(arg: EnqueueArg, sizes: &mut Sizes, limits: &KvLimits) -> Result<Enqueue, KvError> {
     let max = limits.max_value_size_bytes;
     if arg.payload.len() > max {
-        return Err(type_error(format!(
-            "enqueue payload too large (max {max} bytes)"
-        )));
+        return Err(KvError::EnqueuePayloadTooLarge(max));
     }
     sizes.payload += arg.payload.len();
-    if arg.delay.is_nan() {
-        return Err(type_error("Delay cannot be NaN"));
-    }
-    if arg.delay < 0.0 {
-        return Err(type_error(format!(
-            "Delay must be >= 0: received {}",
-            arg.delay
-        )));
-    }
-    if arg.delay > MAX_QUEUE_DELAY_MS as f64 {
-        return Err(type_error(format!(
-            "Delay cannot be greater than 30 days: received {}",
-            arg.delay
-        )));
-    }
-    let backoff_schedule = match arg.backoff_schedule {
-        None => None,
-        Some(schedule) => {
-            if schedule.len() > MAX_QUEUE_BACKOFF_INTERVALS {
-                return Err(type_error(format!(
-                    "Invalid backoffSchedule, max {MAX_QUEUE_BACKOFF_INTERVALS} intervals allowed"
-                )));
-            }
-            sizes.payload += 4 * schedule.len();
-            let mut intervals = Vec::with_capacity(schedule.len());
-            for (i, interval) in schedule.into_iter().enumerate() {
-                if !(0.0..=MAX_QUEUE_BACKOFF_MS as f64).contains(&interval)
-                    || interval.fract() != 0.0
-                {
-                    return Err(type_error(format!(
-                        "Invalid backoffSchedule, interval at index {i} is invalid"
-                    )));
-                }
-                intervals.push(interval as u32);
-            }
-            Some(intervals)
-        }
-    };
+    let backoff_schedule = arg.backoff_schedule.map(|schedule| {
+        sizes.payload += 4 * schedule.len();
+        schedule
+            .into_iter()
+            .map(|interval| interval as u32)
+            .collect()
+    });
     let keys_if_undelivered = arg
         .keys_if_undelivered
         .into_iter()
-        .map(|key| write_key(key, KeyContext::Enqueue, limits))
+        .map(|key| write_key(&key, KeyContext::Enqueue, limits))
         .collect::<Result<Vec<_>, KvError>>()?;
     Ok(Enqueue {
         payload: arg.payload.into_vec(),
@@ -224,15 +270,11 @@ impl Sizes {
     fn check(&self, limits: &KvLimits) -> Result<(), KvError> {
         let max = limits.max_total_mutation_size_bytes;
         if self.payload > max {
-            return Err(type_error(format!(
-                "Total mutation size too large (max {max} bytes)"
-            )));
+            return Err(KvError::TotalMutationTooLarge(max));
         }
         let max = limits.max_total_key_size_bytes;
         if self.keys > max {
-            return Err(type_error(format!(
-                "Total key size too large (max {max} bytes)"
-            )));
+            return Err(KvError::TotalKeyTooLarge(max));
         }
         Ok(())
     }
@@ -240,47 +282,69 @@ impl Sizes {
 
 /// Commits checks, mutations and enqueues atomically. Resolves to the
 /// commit's versionstamp, or `null` when a check failed (nothing written).
-#[op2]
+/// (When reading a key ran JavaScript that threw, the op throws that, and
+/// the future it returns is empty.)
+#[op2(reentrant)]
 #[string]
-pub async fn op_kv_atomic_write(
+pub fn op_kv_atomic_write<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
-    #[serde] checks: Vec<CheckArg>,
-    #[serde] mutations: Vec<MutationArg>,
-    #[serde] enqueues: Vec<EnqueueArg>,
-) -> Result<Option<String>, KvError> {
-    let (db, limits) = database(&state, rid)?;
-    let write = validate_write(&limits, checks, mutations, enqueues, now_ms())?;
-    commit(&db, write).await
+    checks: v8::Local<'s, v8::Array>,
+    mutations: v8::Local<'s, v8::Array>,
+    enqueues: v8::Local<'s, v8::Array>,
+) -> Result<impl Future<Output = Result<Option<String>, KvError>> + use<>, KvError> {
+    let args = settle(
+        write_args(scope, checks, mutations, enqueues).map(Some),
+        None,
+    )?;
+    Ok(async move {
+        let Some(args) = args else {
+            return Ok(None);
+        };
+        let (db, limits) = database(&state, rid)?;
+        let write = validate_write(&limits, args, now_ms())?;
+        commit(&db, write).await
+    })
 }
 
 /// `kv.set`: one set, its value already encoded, with positional arguments
-/// (no argument objects to deserialize on the hot path). `expire_in` is
-/// negative for none.
-#[op2]
+/// (no argument objects to read on the hot path). `expire_in` is negative
+/// for none.
+#[op2(reentrant)]
 #[string]
-pub async fn op_kv_set(
+pub fn op_kv_set<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
     state: Rc<RefCell<OpState>>,
     #[smi] rid: ResourceId,
-    #[serde] key: KeyArg,
+    key: v8::Local<'s, v8::Value>,
     #[smi] encoding: i32,
     #[buffer] bytes: JsBuffer,
     expire_in: f64,
-    append_versionstamp: bool,
-) -> Result<Option<String>, KvError> {
-    let (db, limits) = database(&state, rid)?;
-    let mutation = MutationArg {
-        key,
-        kind: "set".into(),
-        value: Some(ValueArg {
-            encoding: i64::from(encoding),
-            bytes: serde_bytes::ByteBuf::from(bytes.to_vec()),
-        }),
-        expire_in: (expire_in >= 0.0).then_some(expire_in),
-        append_versionstamp,
-    };
-    let write = validate_write(&limits, Vec::new(), vec![mutation], Vec::new(), now_ms())?;
-    commit(&db, write).await
+) -> Result<impl Future<Output = Result<Option<String>, KvError>> + use<>, KvError> {
+    let key = settle(read_key(scope, key, KeyUse::Write, true).map(Some), None)?;
+    Ok(async move {
+        let Some(key) = key else {
+            return Ok(None);
+        };
+        let (db, limits) = database(&state, rid)?;
+        let mutation = MutationArg {
+            key,
+            kind: MutationType::Set,
+            value: Some(ValueArg {
+                encoding: i64::from(encoding),
+                bytes: serde_bytes::ByteBuf::from(bytes.to_vec()),
+            }),
+            expire_in: (expire_in >= 0.0).then_some(expire_in),
+        };
+        let args = WriteArgs {
+            checks: Vec::new(),
+            mutations: vec![mutation],
+            enqueues: Vec::new(),
+        };
+        let write = validate_write(&limits, args, now_ms())?;
+        commit(&db, write).await
+    })
 }
 
 /// Commits `write` through the database's backend: the versionstamp, or
@@ -292,30 +356,27 @@ async fn commit(db: &DatabaseResource, write: AtomicWrite) -> Result<Option<Stri
 
 /// Checks a write against Deno's limits, with Deno's messages in Deno's
 /// order, and encodes it for a backend (`now` dates `expireIn`).
-fn validate_write(
-    limits: &KvLimits,
-    checks: Vec<CheckArg>,
-    mutations: Vec<MutationArg>,
-    enqueues: Vec<EnqueueArg>,
-    now: i64,
-) -> Result<AtomicWrite, KvError> {
+fn validate_write(limits: &KvLimits, args: WriteArgs, now: i64) -> Result<AtomicWrite, KvError> {
+    let WriteArgs {
+        checks,
+        mutations,
+        enqueues,
+    } = args;
     if checks.len() > limits.max_checks {
-        let max = limits.max_checks;
-        return Err(type_error(format!("Too many checks (max {max})")));
+        return Err(KvError::TooManyChecks(limits.max_checks));
     }
     if mutations.len() + enqueues.len() > limits.max_mutations {
-        let max = limits.max_mutations;
-        return Err(type_error(format!("Too many mutations (max {max})")));
+        return Err(KvError::TooManyMutations(limits.max_mutations));
     }
     let mut sizes = Sizes::default();
     let checks = checks
         .into_iter()
         .map(|check| {
-            let key = write_key(check.key, KeyContext::Check, limits)?;
+            let key = write_key(&check.key, KeyContext::Check, limits)?;
             sizes.payload += key.len();
             let versionstamp = check
                 .versionstamp
-                .map(|hex| Versionstamp::from_hex(&hex).map_err(|_| type_error("Invalid check")))
+                .map(|hex| Versionstamp::from_hex(&hex).map_err(|_| KvError::InvalidCheck))
                 .transpose()?;
             Ok(Check { key, versionstamp })
         })
@@ -327,12 +388,8 @@ fn validate_write(
         }
     }
     let mut keyed = Vec::with_capacity(mutations.len());
-    for mut mutation in mutations {
-        let key = write_key(
-            std::mem::take(&mut mutation.key),
-            KeyContext::Mutation,
-            limits,
-        )?;
+    for mutation in mutations {
+        let key = write_key(&mutation.key, KeyContext::Mutation, limits)?;
         sizes.payload += key.len();
         keyed.push((key, mutation));
     }

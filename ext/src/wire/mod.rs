@@ -16,17 +16,17 @@
 //! lone surrogates) goes through [`intrinsics`], builtins captured once per
 //! realm.
 
+mod decode;
+mod encode;
 mod intrinsics;
 mod node;
-mod read;
-mod write;
 
 use deno_core::v8;
 
+pub(crate) use decode::{deserialize, Deserializer};
+pub(crate) use encode::serialize;
 pub(crate) use intrinsics::set_host_object_reader;
 pub use node::{node_deserialize, node_serialize};
-pub(crate) use read::{deserialize, Reader};
-pub(crate) use write::serialize;
 
 /// How host objects (tag `\`) are written and read.
 #[derive(Clone, Copy)]

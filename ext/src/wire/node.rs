@@ -5,8 +5,8 @@
 
 use deno_core::v8;
 
-use super::read::Reader;
-use super::write::serialize_with;
+use super::decode::Deserializer;
+use super::encode::serialize_with;
 use super::{ErrorClass, HostObjects, WireError};
 
 /// Node's type index of a `Buffer` (`FastBuffer`).
@@ -106,7 +106,7 @@ pub fn node_deserialize<'s>(
         buffer,
         source: input.buffer(scope).map(|ab| (ab, input.byte_offset())),
     };
-    let result = Reader::new(scope).and_then(|r| r.read_with(scope, &bytes, host));
+    let result = Deserializer::new(scope).and_then(|r| r.read_with(scope, &bytes, host));
     match result {
         Ok(value) => Some(value),
         Err(WireError::Malformed(what)) => {

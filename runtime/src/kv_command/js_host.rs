@@ -13,7 +13,7 @@
 
 use std::io::{BufRead, Read, Write};
 
-use deno_core::{op2, v8, JsRuntime, OpState, PollEventLoopOptions, RuntimeOptions};
+use deno_core::{op2, v8, OpState, PollEventLoopOptions};
 use deno_error::JsErrorBox;
 
 use super::progress::Progress;
@@ -132,26 +132,17 @@ pub fn run(
         .build()
         .map_err(|e| format!("cannot start the async runtime: {e}"))?;
     tokio.block_on(async move {
-        let mut runtime = JsRuntime::try_new(RuntimeOptions {
-            extensions: vec![
-                deno_webidl::deno_webidl::init(),
-                deno_web::deno_web::init(
-                    deno_web::BlobStore::default_arc(),
-                    None,
-                    false,
-                    Default::default(),
-                ),
-                kv_ext::kv_ext::init(kv_ext::KvConfig::builder().env_overrides(true).build()),
-                // The command line names the database: nothing to ask.
-                crate::worker::kvrt_runtime::init(
-                    Vec::new(),
-                    "kvrt:kv".to_string(),
-                    crate::permissions::CurrentPermissions::new(crate::permissions::allow_all()),
-                ),
-                kvrt_kv_command::init(),
-            ],
-            ..Default::default()
-        })
+        // kvrt's runtime with the command's ops; the command line names the
+        // database, so there is nothing to ask.
+        let main_module = deno_core::ModuleSpecifier::parse("kvrt:kv")
+            .map_err(|e| format!("cannot start the JavaScript runtime: {e}"))?;
+        let mut runtime = crate::worker::create_runtime(
+            &main_module,
+            Vec::new(),
+            crate::resolver::Resolver::default(),
+            crate::permissions::allow_all(),
+            vec![kvrt_kv_command::init()],
+        )
         .map_err(|e| format!("cannot start the JavaScript runtime: {e}"))?;
         {
             let state = runtime.op_state();

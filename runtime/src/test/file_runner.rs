@@ -90,7 +90,7 @@ async fn run_module(specifier: &ModuleSpecifier, ctx: &RunContext) -> Result<(),
     let origin = specifier.to_string();
     let resolver = crate::run::resolver_for(specifier, &ctx.config)?;
     let permissions = crate::permissions::from_options(&ctx.permissions)?;
-    let mut runtime = create_runtime(specifier, Vec::new(), resolver, permissions)
+    let mut runtime = create_runtime(specifier, Vec::new(), resolver, permissions, Vec::new())
         .map_err(|e| uncaught_text(&e))?;
     runtime.op_state().borrow_mut().put(TestSession::new(
         ctx.events.clone(),

@@ -37,7 +37,7 @@ impl Committer {
         std::thread::Builder::new()
             .name("kvrt-commit".into())
             .spawn(move || run(&store, &queue))
-            .map_err(|err| KvError::Generic(format!("cannot start the commit thread: {err}")))?;
+            .map_err(KvError::CommitThreadStart)?;
         Ok(Committer::Thread(jobs))
     }
 
@@ -49,18 +49,8 @@ impl Committer {
         };
         let (reply, outcome) = oneshot::channel();
         jobs.send((write, reply))
-            .map_err(|_| KvError::Generic("the commit thread has stopped".into()))?;
-        outcome
-            .await
-            .map_err(|_| KvError::Generic("the commit thread has stopped".into()))?
-    }
-}
-
-/// A copy of `err` for another write of the same failed batch.
-fn same_error(err: &KvError) -> KvError {
-    match err {
-        KvError::Type(message) => KvError::Type(message.clone()),
-        other => KvError::Generic(other.to_string()),
+            .map_err(|_| KvError::CommitThreadStopped)?;
+        outcome.await.map_err(|_| KvError::CommitThreadStopped)?
     }
 }
 
@@ -89,9 +79,10 @@ fn run(store: &Store, queue: &mpsc::Receiver<(AtomicWrite, Reply)>) {
                 }
             }
             Err(err) => {
-                let err = KvError::from(err);
+                // (every write of the batch fails with the same error)
+                let err = Arc::new(err);
                 for (_, reply) in batch {
-                    let _ = reply.send(Err(same_error(&err)));
+                    let _ = reply.send(Err(KvError::from(err.clone())));
                 }
             }
         }

@@ -41,7 +41,7 @@ impl SqliteBackend {
     pub async fn open(location: StoreLocation) -> Result<SqliteBackend, KvError> {
         let store = tokio::task::spawn_blocking(move || Store::open(location))
             .await
-            .map_err(|err| KvError::Generic(format!("database task failed: {err}")))??;
+            .map_err(KvError::TaskFailed)??;
         let store = Arc::new(store);
         Ok(SqliteBackend {
             committer: Committer::start(store.clone())?,
@@ -63,7 +63,7 @@ where
     let store = store.clone();
     tokio::task::spawn_blocking(move || work(&store))
         .await
-        .map_err(|err| KvError::Generic(format!("database task failed: {err}")))?
+        .map_err(KvError::TaskFailed)?
 }
 
 fn boxed(err: KvError) -> JsErrorBox {

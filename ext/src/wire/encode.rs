@@ -35,7 +35,7 @@ pub(super) fn serialize_with<'s>(
 ) -> Result<Vec<u8>> {
     let intrinsics = intrinsics::get(scope)?;
     v8::tc_scope!(let scope, scope);
-    let mut writer = Writer {
+    let mut writer = Encoder {
         intrinsics: &intrinsics,
         buf: Vec::with_capacity(64),
         ids: HashMap::new(),
@@ -127,7 +127,7 @@ struct ArrayShape<'s> {
     elements: Vec<v8::Local<'s, v8::Value>>,
 }
 
-struct Writer<'a, 's> {
+struct Encoder<'a, 's> {
     intrinsics: &'a Intrinsics,
     buf: Vec<u8>,
     /// Receivers written so far, by identity hash, with their ids.
@@ -148,7 +148,7 @@ struct Writer<'a, 's> {
     host: HostObjects<'s>,
 }
 
-impl<'s> Writer<'_, 's> {
+impl<'s> Encoder<'_, 's> {
     /// Unsigned LEB128.
     fn varint(&mut self, mut u: u32) {
         while u >= 0x80 {
@@ -696,7 +696,7 @@ impl<'s> Writer<'_, 's> {
         Ok(())
     }
 
-    /// How V8 would write array `a` (see [`Writer::array`]), with its
+    /// How V8 would write array `a` (see [`Encoder::array`]), with its
     /// elements when it is dense.
     fn array_shape(
         &self,

@@ -25,19 +25,19 @@ pub(crate) fn deserialize<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     bytes: &[u8],
 ) -> Result<v8::Local<'s, v8::Value>> {
-    Reader::new(scope)?.read(scope, bytes)
+    Deserializer::new(scope)?.read(scope, bytes)
 }
 
 /// Deserializes many values in one scope (the realm's builtins are looked up
 /// once).
-pub(crate) struct Reader {
+pub(crate) struct Deserializer {
     intrinsics: Rc<Intrinsics>,
 }
 
-impl Reader {
-    /// A reader for the current realm.
-    pub(crate) fn new(scope: &mut v8::PinScope<'_, '_>) -> Result<Reader> {
-        Ok(Reader {
+impl Deserializer {
+    /// A deserializer for the current realm.
+    pub(crate) fn new(scope: &mut v8::PinScope<'_, '_>) -> Result<Deserializer> {
+        Ok(Deserializer {
             intrinsics: intrinsics::get(scope)?,
         })
     }
