@@ -37,6 +37,7 @@ import {
 // seen, here or by the ops' deserializers.
 const {
   ArrayBufferPrototypeGetByteLength,
+  ArrayIsArray,
   ArrayPrototypeJoin,
   BigIntPrototypeToString,
   DataViewPrototypeGetBuffer,
@@ -770,18 +771,23 @@ class Kv {
   /** A stream of the entries of `keys`: the current state, then one chunk
    * per change (every commit with `raw`). */
   watch(keys, options) {
-    // The op refuses too many keys before anything else, then reads the
-    // keys; when listing them failed here, it only checks their count.
+    // The op checks the keys in Deno's order; when listing them failed
+    // here, it only checks their count (and the database).
     const count = typeof keys?.length === "number" ? keys.length : 0;
     let raw, list, listError;
     try {
       raw = !!own(options, "raw");
-      list = [];
-      for (let i = 0; i < keys.length; i++) list[i] = keys[i];
+      // (anything but a plain array goes to the op as it is, to be refused)
+      if (ArrayIsArray(keys) && !core.isProxy(keys)) {
+        list = [];
+        for (let i = 0; i < keys.length; i++) list[i] = keys[i];
+      } else {
+        list = keys;
+      }
     } catch (error) {
       listError = error;
     }
-    const watchRid = op_kv_watch(this.#rid, count, listError === undefined ? list : null);
+    const watchRid = op_kv_watch(this.#rid, count, list, listError === undefined);
     if (listError !== undefined) throw listError;
     const isClosed = () => this.#closed;
     // The encoded entries (or null) of the last chunk: an update marks the

@@ -20,6 +20,9 @@ pub enum KeyUse {
     Check,
     /// The key of a mutation.
     Write,
+    /// A list of keys (`watch`'s argument): refused as serde refuses a
+    /// sequence, as for a check's key.
+    List,
 }
 
 /// A key read from JavaScript.
@@ -91,8 +94,9 @@ pub fn snapshot_key<'s>(
     Ok(v8::Array::new_with_elements(scope, &copy).into())
 }
 
-/// `value` as an array of key parts, or Deno's error for it.
-fn key_array<'s>(
+/// `value` as an array (of key parts, or of keys for `KeyUse::List`), or
+/// Deno's error for it.
+pub fn key_array<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     value: v8::Local<'s, v8::Value>,
     key_use: KeyUse,
@@ -115,7 +119,7 @@ fn key_array<'s>(
         return Err(match key_use {
             KeyUse::Read => KvError::InvalidRange,
             KeyUse::Write => KvError::NullishProperty(nullish, "length"),
-            KeyUse::Check => KvError::NotAnArray(nullish.into()),
+            KeyUse::Check | KeyUse::List => KvError::NotAnArray(nullish.into()),
         }
         .into());
     }

@@ -54,7 +54,25 @@ await attempt("check", () => kv.atomic().check({ key: ["x"], versionstamp: "bad"
 await attempt("u64", () => new Deno.KvU64(-3n));
 await attempt("then", () => (kv.atomic() as unknown as { then(): void }).then());
 show("inspect", Deno.inspect(kv.atomic().set(["a"], 1).delete(["b"]).sum(["c"], 1n)));
+// watch: which error wins (Deno converts the key parts first, then looks
+// at the database, the count, then each key's encoding and size), and
+// arguments that are not arrays.
+const watched = (keys: unknown) => {
+  kv.watch(keys as Deno.KvKey[]).cancel();
+  return "opened";
+};
+await attempt("watch 11 bad parts", () => watched(Array(11).fill([null])));
+await attempt("watch 11 keys", () => watched(Array.from({ length: 11 }, (_, i) => ["k", i])));
+await attempt("watch 11, huge bigint", () => watched([...Array(10).fill(["a"]), [2n ** 10000n]]));
+await attempt("watch 11, one long", () => watched([...Array(10).fill(["a"]), ["x".repeat(3000)]]));
+await attempt("watch bad part", () => watched([["a"], [{}]]));
+await attempt("watch long key", () => watched([["x".repeat(3000)]]));
+for (const keys of [5, null, undefined, "abc", { length: 1, 0: ["a"] }, new Proxy([["a"]], {}), 5n, true, new Uint8Array(2), {}]) {
+  await attempt(`watch(${typeof keys})`, () => watched(keys));
+}
 const vs = await kv.set(["log", kv.commitVersionstamp()], "entry");
 show("versionstamped key", (await kv.get(["log", vs.versionstamp])).value);
 kv.close();
 await attempt("closed", () => kv.get(["a"]));
+await attempt("closed watch, bad part", () => watched([[null]]));
+await attempt("closed watch, 11 keys", () => watched(Array(11).fill(["a"])));

@@ -15,7 +15,7 @@ use crate::backend::{Entry, WatchKey, WatchStream};
 use crate::config::KvLimits;
 use crate::database::DatabaseResource;
 use crate::error::KvError;
-use crate::key_arg::{read_key, KeyUse};
+use crate::key_arg::{key_array, read_key, KeyUse};
 use crate::ops::read::check_read_key;
 use crate::shim::{settle, Fault};
 
@@ -67,11 +67,12 @@ impl EntryOut {
     }
 }
 
-/// Starts a watch of `keys` (an array of keys) on database `rid`: refuses
-/// too many keys first (before any key is looked at), then a closed
-/// database, then bad keys; returns the id to pass to `op_kv_watch_next`
-/// and to close. With `keys` `null` (the shim failed to list them) only
-/// the count is checked, and nothing opens (`null`).
+/// Starts a watch of `keys` (an array of keys) on database `rid`, refusing
+/// in Deno's order: a key part of the wrong type (Deno's op argument
+/// conversion), a closed database, too many keys, then a key that does not
+/// encode or is too large. Returns the id to pass to `op_kv_watch_next` and
+/// to close. When the shim failed to list the keys (`listed` false) only
+/// their count and the database are checked, and nothing opens (`null`).
 #[op2(reentrant)]
 pub fn op_kv_watch<'s>(
     scope: &mut v8::PinScope<'s, '_>,
@@ -79,18 +80,20 @@ pub fn op_kv_watch<'s>(
     #[smi] rid: ResourceId,
     key_count: f64,
     keys: v8::Local<'s, v8::Value>,
+    listed: bool,
 ) -> Result<v8::Local<'s, v8::Value>, KvError> {
     let limits = *state.borrow().borrow::<KvLimits>();
     let max = limits.max_watched_keys;
-    if key_count > max as f64 {
-        return Err(KvError::TooManyKeys(max));
-    }
-    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
     let null = v8::null(scope).into();
-    let Ok(keys) = v8::Local::<v8::Array>::try_from(keys) else {
+    if !listed {
+        if key_count > max as f64 {
+            return Err(KvError::TooManyKeys(max));
+        }
+        state.borrow().resource_table.get::<DatabaseResource>(rid)?;
         return Ok(null);
-    };
+    }
     let read = (|| {
+        let keys = key_array(scope, keys, KeyUse::List)?;
         let mut read = Vec::with_capacity(keys.length() as usize);
         for i in 0..keys.length() {
             let key = keys.get_index(scope, i).ok_or(Fault::Thrown)?;
@@ -101,6 +104,10 @@ pub fn op_kv_watch<'s>(
     let Some(read) = settle(read.map(Some), None)? else {
         return Ok(null);
     };
+    let db = state.borrow().resource_table.get::<DatabaseResource>(rid)?;
+    if key_count > max as f64 {
+        return Err(KvError::TooManyKeys(max));
+    }
     let mut encoded = Vec::with_capacity(read.len());
     for key in read {
         let key = key.encode()?;
