@@ -622,8 +622,7 @@ class KvListIterator {
       this.#buffer = [];
       return { done: true, value: undefined };
     }
-    const entry = this.#buffer[this.#index];
-    this.#buffer[this.#index++] = undefined;
+    const entry = this.#buffer[this.#index++];
     this.#lastKey = entry.key;
     this.#count++;
     return { done: false, value: entry };
