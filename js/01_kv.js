@@ -544,9 +544,17 @@ function setCloneableLoader(loader) {
   cloneableLoader = loader;
 }
 
-// Reads build `Deno.KvU64` values natively; values past the size limit are
-// stood in for by one byte more than it.
-maxValueSize = op_kv_init(KvU64, readHostObject);
+/**
+ * Hands the ops the `Deno.KvU64` class and the host object reader (reads
+ * build `Deno.KvU64` values natively) and learns the size limit (values past
+ * it are stood in for by one byte more than it). Runs when this module
+ * evaluates; a runtime started from a snapshot, whose ops' state the snapshot
+ * does not hold, calls it again before user code runs.
+ */
+function init() {
+  maxValueSize = op_kv_init(KvU64, readHostObject);
+}
+init();
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
@@ -1079,4 +1087,4 @@ async function openKv(path) {
   return new Kv(rid, constructKey);
 }
 
-export { AtomicOperation, Kv, KvListIterator, KvU64, openKv, setCloneableLoader };
+export { AtomicOperation, init, Kv, KvListIterator, KvU64, openKv, setCloneableLoader };

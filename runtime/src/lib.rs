@@ -4,6 +4,7 @@
 //! globals (`deno_web`), the KV extension (`kv_ext`) and the runtime's own
 //! `Deno.*` helpers; [`run`] and [`test`] drive it for the CLI.
 
+pub mod extension;
 pub mod flags;
 pub mod jsr;
 pub mod kv_command;
@@ -14,5 +15,6 @@ pub mod permissions;
 pub mod remote;
 pub mod resolver;
 pub mod run;
+pub mod snapshot_extensions;
 pub mod test;
 pub mod worker;

@@ -143,16 +143,19 @@ pub fn run(
                 ),
                 kv_ext::kv_ext::init(kv_ext::KvConfig::builder().env_overrides(true).build()),
                 // The command line names the database: nothing to ask.
-                crate::worker::kvrt_runtime::init(
+                crate::extension::kvrt_runtime::init(
                     Vec::new(),
                     "kvrt:kv".to_string(),
                     crate::permissions::CurrentPermissions::new(crate::permissions::allow_all()),
+                    env!("KVRT_TARGET"),
                 ),
                 kvrt_kv_command::init(),
             ],
             ..Default::default()
         })
         .map_err(|e| format!("cannot start the JavaScript runtime: {e}"))?;
+        crate::worker::start(&mut runtime)
+            .map_err(|e| format!("cannot start the JavaScript runtime: {e}"))?;
         {
             let state = runtime.op_state();
             let mut state = state.borrow_mut();
