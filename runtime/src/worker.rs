@@ -49,6 +49,8 @@ pub fn create_runtime(
         module_loader: Some(Rc::new(TsModuleLoader::new(resolver))),
         extensions,
         startup_snapshot: SNAPSHOT,
+        // The snapshot's functions already call every op.
+        skip_op_registration: SNAPSHOT.is_some(),
         residual_lazy_js_sources: RESIDUAL_LAZY_JS,
         residual_lazy_esm_sources: RESIDUAL_LAZY_ESM,
         ..Default::default()
