@@ -11,6 +11,7 @@ import {
   op_kv_deserialize,
   op_kv_finish_dequeued_message,
   op_kv_init,
+  op_kv_intrinsics,
   op_kv_database_open,
   op_kv_set,
   op_kv_serialize,
@@ -544,15 +545,18 @@ function setCloneableLoader(loader) {
   cloneableLoader = loader;
 }
 
+// The value codec's builtins, captured now, before user code runs.
+const intrinsics = op_kv_intrinsics();
+
 /**
- * Hands the ops the `Deno.KvU64` class and the host object reader (reads
- * build `Deno.KvU64` values natively) and learns the size limit (values past
- * it are stood in for by one byte more than it). Runs when this module
- * evaluates; a runtime started from a snapshot, whose ops' state the snapshot
- * does not hold, calls it again before user code runs.
+ * Hands the ops the `Deno.KvU64` class, the host object reader and the
+ * codec's builtins (reads build `Deno.KvU64` values natively) and learns
+ * the size limit (values past it are stood in for by one byte more than it).
+ * Runs when this module evaluates; a runtime started from a snapshot, whose
+ * ops' state the snapshot does not hold, calls it again before user code.
  */
 function init() {
-  maxValueSize = op_kv_init(KvU64, readHostObject);
+  maxValueSize = op_kv_init(KvU64, readHostObject, intrinsics);
 }
 init();
 

@@ -10,10 +10,24 @@ use crate::config::KvLimits;
 use crate::js_value::{uint8_array, KvU64Class};
 use crate::wire::{self, WireError};
 
+/// Evaluates the codec's builtins (see `wire/intrinsics.js`) for the shim to
+/// keep and hand to [`op_kv_init`]; called once, before user code runs.
+#[op2]
+pub fn op_kv_intrinsics<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value> {
+    match wire::evaluate_intrinsics(scope) {
+        Ok(intrinsics) => intrinsics.into(),
+        Err(err) => {
+            err.throw(scope);
+            v8::undefined(scope).into()
+        }
+    }
+}
+
 /// Registers the `Deno.KvU64` class and the shim's reader of host object
-/// snapshots, and captures the codec's builtins, before user code runs.
-/// Returns the largest value size, which the shim needs to stand in for
-/// values too large to serialize.
+/// snapshots, and captures the codec's builtins from `intrinsics` (what
+/// [`op_kv_intrinsics`] returned), before user code runs. Returns the
+/// largest value size, which the shim needs to stand in for values too
+/// large to serialize.
 #[op2(fast)]
 #[number]
 pub fn op_kv_init(
@@ -21,9 +35,10 @@ pub fn op_kv_init(
     state: &mut OpState,
     u64_class: v8::Local<v8::Function>,
     host_object_reader: v8::Local<v8::Function>,
+    intrinsics: v8::Local<v8::Object>,
 ) -> u64 {
     state.put(KvU64Class(v8::Global::new(scope, u64_class)));
-    if let Err(err) = wire::set_host_object_reader(scope, host_object_reader) {
+    if let Err(err) = wire::install_intrinsics(scope, intrinsics, host_object_reader) {
         err.throw(scope);
     }
     state.borrow::<KvLimits>().max_value_size_bytes as u64

@@ -23,7 +23,7 @@ mod write;
 
 use deno_core::v8;
 
-pub(crate) use intrinsics::set_host_object_reader;
+pub(crate) use intrinsics::{evaluate as evaluate_intrinsics, install as install_intrinsics};
 pub use node::{node_deserialize, node_serialize};
 pub(crate) use read::{deserialize, Reader};
 pub(crate) use write::serialize;
