@@ -70,6 +70,13 @@ Deno.test("setInterval and clear*", async () => {
   assertEquals(fired, false);
 });
 
+Deno.test("performance.timeOrigin is this process's start", () => {
+  // performance.now() counts from the time origin, which is wall-clock time.
+  assertEquals(typeof performance.timeOrigin, "number");
+  const drift = performance.timeOrigin + performance.now() - Date.now();
+  assert(Math.abs(drift) < 1000, `time origin off by ${drift} ms`);
+});
+
 Deno.test("web globals exist and work", async () => {
   assertEquals(new TextDecoder().decode(new TextEncoder().encode("h\u00e9")), "h\u00e9");
   assertEquals(atob(btoa("hello")), "hello");

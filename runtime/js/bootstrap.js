@@ -532,6 +532,9 @@ function start() {
   // Deno KV's ops learn the shim's classes and this process's size limit.
   kv.init();
   globalEvents.start();
+  // `performance.timeOrigin` is this process's start, as in Deno (the
+  // snapshot holds the script evaluated, see EAGER_SCRIPTS in build.rs).
+  load("15_performance").setTimeOrigin();
   defineProcessFacts();
   // Internals stay private, as in Deno: scripts see neither `Deno.core`
   // (the raw ops) nor `__bootstrap` (primordials and internals). Extension
