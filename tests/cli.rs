@@ -294,6 +294,48 @@ fn deno_kv_environment_overrides() {
 }
 
 #[test]
+fn transpiled_typescript_is_cached_per_source() {
+    let dir = tempdir();
+    let kvrt_dir = dir.join("kvrt");
+    let kvrt_dir = kvrt_dir.to_str().expect("utf-8 path");
+    let env = [("KVRT_DIR", kvrt_dir)];
+    let script = dir.join("emit.ts");
+    let script_path = script.to_str().expect("utf-8 path");
+    let cached = || std::fs::read_dir(dir.join("kvrt/gen")).map_or(0, |entries| entries.count());
+    let source = |word: &str| {
+        format!(
+            "type Word = string;\nconst word: Word = \"{word}\";\nconsole.log(word);\n\
+             throw new Error(word);\n"
+        )
+    };
+
+    std::fs::write(&script, source("first")).expect("write script");
+    for _ in 0..2 {
+        // Transpiled once, then served from the cache: same output, and the
+        // source map still points stack traces at the TypeScript lines.
+        let out = Command::new(env!("CARGO_BIN_EXE_kvrt"))
+            .args(["run", script_path])
+            .envs(env)
+            .output()
+            .expect("kvrt runs");
+        let (stdout, stderr) = text(&out);
+        assert_eq!(stdout, "first\n");
+        assert!(stderr.contains("emit.ts:4:7"), "{stderr}");
+        assert_eq!(cached(), 1);
+    }
+    // A changed source is transpiled again, never served stale.
+    std::fs::write(&script, source("second")).expect("write script");
+    let out = Command::new(env!("CARGO_BIN_EXE_kvrt"))
+        .args(["run", script_path])
+        .envs(env)
+        .output()
+        .expect("kvrt runs");
+    assert_eq!(text(&out).0, "second\n");
+    assert_eq!(cached(), 2);
+    std::fs::remove_dir_all(&dir).ok();
+}
+
+#[test]
 fn internals_are_private_as_in_deno() {
     let script = "tests/fixtures/scripts/internals.ts";
     let ours = kvrt(&["run", script]);

@@ -4,6 +4,7 @@
 //! globals (`deno_web`), the KV extension (`kv_ext`) and the runtime's own
 //! `Deno.*` helpers; [`run`] and [`test`] drive it for the CLI.
 
+pub mod emit_cache;
 pub mod extension;
 pub mod flags;
 pub mod jsr;

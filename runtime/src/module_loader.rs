@@ -15,6 +15,7 @@ use deno_core::{
 };
 use deno_error::JsErrorBox;
 
+use crate::emit_cache;
 use crate::remote::{self, Freshness};
 use crate::resolver::{Resolver, STD_ASSERT_URL};
 
@@ -141,43 +142,63 @@ impl TsModuleLoader {
         ))
     }
 
-    /// Strips TypeScript syntax and records the source map.
+    /// Strips TypeScript syntax (or takes the result from the emit cache)
+    /// and records the source map.
     fn transpile(
         &self,
         specifier: &ModuleSpecifier,
         media_type: MediaType,
         code: String,
     ) -> Result<String, ModuleLoaderError> {
-        let parsed = deno_ast::parse_module(ParseParams {
-            specifier: specifier.clone(),
-            text: code.into(),
-            media_type,
-            capture_tokens: false,
-            scope_analysis: false,
-            maybe_syntax: None,
-        })
-        .map_err(|err| JsErrorBox::new("SyntaxError", err.to_string()))?;
-        let emitted = parsed
-            .transpile(
-                &deno_ast::TranspileOptions {
-                    imports_not_used_as_values: deno_ast::ImportsNotUsedAsValues::Remove,
-                    decorators: deno_ast::DecoratorsTranspileOption::Ecma,
-                    ..Default::default()
-                },
-                &deno_ast::TranspileModuleOptions { module_kind: None },
-                &deno_ast::EmitOptions {
-                    source_map: SourceMapOption::Separate,
-                    inline_sources: true,
-                    ..Default::default()
-                },
-            )
-            .map_err(|err| JsErrorBox::new("SyntaxError", err.to_string()))?
-            .into_source();
-        if let Some(map) = emitted.source_map {
+        let options = deno_ast::TranspileOptions {
+            imports_not_used_as_values: deno_ast::ImportsNotUsedAsValues::Remove,
+            decorators: deno_ast::DecoratorsTranspileOption::Ecma,
+            ..Default::default()
+        };
+        let module_options = deno_ast::TranspileModuleOptions { module_kind: None };
+        let emit_options = deno_ast::EmitOptions {
+            source_map: SourceMapOption::Separate,
+            inline_sources: true,
+            ..Default::default()
+        };
+        let key = emit_cache::Key::new(
+            specifier.as_str(),
+            media_type.as_ts_extension(),
+            &format!("{options:?} {module_options:?} {emit_options:?}"),
+            &code,
+        );
+        let emit = match emit_cache::get(&key) {
+            Some(emit) => emit,
+            None => {
+                let parsed = deno_ast::parse_module(ParseParams {
+                    specifier: specifier.clone(),
+                    text: code.into(),
+                    media_type,
+                    capture_tokens: false,
+                    scope_analysis: false,
+                    maybe_syntax: None,
+                })
+                .map_err(|err| JsErrorBox::new("SyntaxError", err.to_string()))?;
+                let emitted = parsed
+                    .transpile(&options, &module_options, &emit_options)
+                    .map_err(|err| JsErrorBox::new("SyntaxError", err.to_string()))?
+                    .into_source();
+                let emit = emit_cache::Emit {
+                    code: emitted.text,
+                    source_map: emitted
+                        .source_map
+                        .map(String::into_bytes)
+                        .unwrap_or_default(),
+                };
+                emit_cache::put(&key, &emit);
+                emit
+            }
+        };
+        if !emit.source_map.is_empty() {
             self.source_maps
                 .borrow_mut()
-                .insert(specifier.to_string(), map.into_bytes());
+                .insert(specifier.to_string(), emit.source_map);
         }
-        Ok(emitted.text)
+        Ok(emit.code)
     }
 }
