@@ -521,6 +521,12 @@ function defineProcessFacts() {
   }
 }
 
+// Properties added to built-in prototypes do not survive the QuickJS
+// snapshot (v8x restores those objects from the engine, so they come back
+// without them): v8x's Temporal polyfill adds `Date.prototype.toTemporalInstant`
+// (which Deno has). Captured here, at build time, and put back by `start`.
+const toTemporalInstant = Date.prototype.toTemporalInstant;
+
 const START = Symbol.for("kvrt.start");
 /**
  * Starts this process's runtime, once, before user code: the ops receive
@@ -529,6 +535,9 @@ const START = Symbol.for("kvrt.start");
  */
 function start() {
   delete globalThis[START];
+  if (typeof toTemporalInstant === "function") {
+    define(Date.prototype, "toTemporalInstant", toTemporalInstant);
+  }
   // Deno KV's ops learn the shim's classes and this process's size limit.
   kv.init();
   globalEvents.start();
