@@ -418,20 +418,26 @@ fn printed<'a>(lines: &'a [String], label: &str) -> &'a str {
         .unwrap_or_else(|| panic!("no line '{label}' in {lines:#?}"))
 }
 
+/// `kvrt run -A script`.
+fn kvrt_command(script: &str) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_kvrt"));
+    command.args(["run", "-A", script]);
+    command
+}
+
+/// The lines of tests/kv_connect/replicas.ts that the strong endpoint answers.
+const STRONG_READS: [&str; 5] = [
+    "strong get",
+    "strong getMany",
+    "strong list",
+    "set",
+    "fallback get",
+];
+
 #[test]
 fn eventual_reads_go_to_the_read_replica() {
-    let (lines, calls) = run_replicas(|script| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-        command.args(["run", "-A", script]);
-        command
-    });
-    for label in [
-        "strong get",
-        "strong getMany",
-        "strong list",
-        "set",
-        "fallback get",
-    ] {
+    let (lines, calls) = run_replicas(kvrt_command);
+    for label in STRONG_READS {
         assert!(
             !printed(&lines, label).contains("replica"),
             "{label}: {lines:#?}"
@@ -492,18 +498,8 @@ fn deno_reads_every_consistency_from_the_strong_endpoint() {
             "{deno_lines:#?}"
         );
     }
-    let (kvrt_lines, _) = run_replicas(|script| {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_kvrt"));
-        command.args(["run", "-A", script]);
-        command
-    });
-    for label in [
-        "strong get",
-        "strong getMany",
-        "strong list",
-        "set",
-        "fallback get",
-    ] {
+    let (kvrt_lines, _) = run_replicas(kvrt_command);
+    for label in STRONG_READS {
         assert_eq!(
             printed(&kvrt_lines, label),
             printed(&deno_lines, label),
