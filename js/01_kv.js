@@ -16,6 +16,7 @@ import {
   op_kv_deserialize,
   op_kv_finish_dequeued_message,
   op_kv_init,
+  op_kv_intrinsics,
   op_kv_database_open,
   op_kv_set,
   op_kv_serialize,
@@ -389,8 +390,20 @@ const shimHelpers = {
   commitVersionstamp: commitVersionstampSymbol,
 };
 
-// Reads build `Deno.KvU64` values natively.
-shimInfo = op_kv_init(KvU64, readHostObject, shimHelpers);
+// The value codec's builtins, captured now, before user code runs.
+const intrinsics = op_kv_intrinsics();
+
+/**
+ * Hands the ops the `Deno.KvU64` class, the host object reader (reads build
+ * `Deno.KvU64` values natively), the shim's helpers and the codec's builtins,
+ * and learns the numbers the shim needs. Runs when this module evaluates; a
+ * runtime started from a snapshot, whose ops' state the snapshot does not
+ * hold, calls it again before user code.
+ */
+function init() {
+  shimInfo = op_kv_init(KvU64, readHostObject, shimHelpers, intrinsics);
+}
+init();
 
 /** `Deno.AtomicOperation`: checks, mutations and enqueues committed together. */
 class AtomicOperation {
@@ -900,4 +913,4 @@ async function openKv(path) {
   return new Kv(rid, constructKey);
 }
 
-export { AtomicOperation, Kv, KvListIterator, KvU64, openKv, setCloneableLoader };
+export { AtomicOperation, init, Kv, KvListIterator, KvU64, openKv, setCloneableLoader };

@@ -70,6 +70,22 @@ Deno.test("setInterval and clear*", async () => {
   assertEquals(fired, false);
 });
 
+Deno.test("Temporal, with Date.prototype.toTemporalInstant", () => {
+  assertEquals(Temporal.PlainDate.from("2024-02-29").add({ years: 1 }).toString(), "2025-02-28");
+  assertEquals(Object.prototype.toString.call(Temporal), "[object Temporal]");
+  const instant = new Date(1_000).toTemporalInstant();
+  assertInstanceOf(instant, Temporal.Instant);
+  assertEquals(instant.epochMilliseconds, 1_000);
+  assertThrows(() => Date.prototype.toTemporalInstant.call({}), TypeError);
+});
+
+Deno.test("performance.timeOrigin is this process's start", () => {
+  // performance.now() counts from the time origin, which is wall-clock time.
+  assertEquals(typeof performance.timeOrigin, "number");
+  const drift = performance.timeOrigin + performance.now() - Date.now();
+  assert(Math.abs(drift) < 1000, `time origin off by ${drift} ms`);
+});
+
 Deno.test("web globals exist and work", async () => {
   assertEquals(new TextDecoder().decode(new TextEncoder().encode("h\u00e9")), "h\u00e9");
   assertEquals(atob(btoa("hello")), "hello");

@@ -32,6 +32,7 @@ deno_core::extension!(
     deps = [deno_webidl, deno_web],
     ops = [
         ops::open::op_kv_database_open,
+        ops::value::op_kv_intrinsics,
         ops::value::op_kv_init,
         ops::value::op_kv_serialize,
         ops::value::op_kv_deserialize,

@@ -1,6 +1,9 @@
 // Installs the globals and the `Deno` namespace that kvrt scripts and test
 // suites see: the web platform from deno_web, Deno KV from kv_ext, and the
-// runtime's own helpers. Runs once, as this extension's entry point.
+// runtime's own helpers. Evaluated once, as this extension's entry point,
+// at build time into the start-up snapshot (build.rs); what belongs to one
+// process (its arguments, pid, the ops' state) is set by `start` below,
+// which every runtime calls before user code runs (src/worker.rs).
 
 import { core, internals } from "ext:core/mod.js";
 import {
@@ -385,21 +388,6 @@ const env = {
   toObject: () => op_kvrt_env_to_object(),
 };
 
-// Deno.build from the target this binary was compiled for.
-const [target, arch, os, engine] = op_kvrt_build_target();
-const [, vendor = "unknown", , targetEnv = ""] = target.split("-");
-const build = Object.freeze({ target, arch, os, vendor, env: targetEnv, standalone: false });
-
-// Deno.version: `deno` and `typescript` are those of the Deno release whose
-// API kvrt follows; `v8` names the JavaScript engine actually running.
-const version = Object.freeze({
-  deno: "2.9.6",
-  v8: engine,
-  typescript: "6.0.3",
-});
-
-const [pid, ppid, execPath, mainModule, noColor] = op_kvrt_process_info();
-
 /** `Deno.exitCode`: the code the process exits with when it ends normally. */
 let exitCode = 0;
 function setExitCode(value) {
@@ -414,14 +402,6 @@ function setExitCode(value) {
 }
 
 const denoNs = {
-  args: Object.freeze(op_kvrt_args()),
-  build,
-  version,
-  noColor,
-  pid,
-  ppid,
-  mainModule,
-  execPath: () => execPath,
   env,
   errors,
   inspect: consoleMod.inspect,
@@ -518,12 +498,61 @@ Object.defineProperty(globalThis.Deno, "exitCode", {
   configurable: true,
 });
 
-// Internals stay private, as in Deno: scripts see neither `Deno.core` (the
-// raw ops) nor `__bootstrap` (primordials and internals). Extension code
-// keeps the references it captured from `ext:core/mod.js`.
-delete globalThis.Deno.core;
-delete globalThis.__bootstrap;
-internalsHidden = true;
+/** The process's own part of the namespace: `Deno.args`, `Deno.pid`, ... */
+function defineProcessFacts() {
+  // Deno.build from the target this binary was compiled for.
+  const [target, arch, os, engine] = op_kvrt_build_target();
+  const [, vendor = "unknown", , targetEnv = ""] = target.split("-");
+  const [pid, ppid, execPath, mainModule, noColor] = op_kvrt_process_info();
+  const facts = {
+    args: Object.freeze(op_kvrt_args()),
+    build: Object.freeze({ target, arch, os, vendor, env: targetEnv, standalone: false }),
+    // Deno.version: `deno` and `typescript` are those of the Deno release
+    // whose API kvrt follows; `v8` names the JavaScript engine running.
+    version: Object.freeze({ deno: "2.9.6", v8: engine, typescript: "6.0.3" }),
+    noColor,
+    pid,
+    ppid,
+    mainModule,
+    execPath: () => execPath,
+  };
+  for (const [name, value] of Object.entries(facts)) {
+    define(globalThis.Deno, name, value, true);
+  }
+}
+
+// Properties added to built-in prototypes do not survive the QuickJS
+// snapshot (v8x restores those objects from the engine, so they come back
+// without them): v8x's Temporal polyfill adds `Date.prototype.toTemporalInstant`
+// (which Deno has). Captured here, at build time, and put back by `start`.
+const toTemporalInstant = Date.prototype.toTemporalInstant;
+
+const START = Symbol.for("kvrt.start");
+/**
+ * Starts this process's runtime, once, before user code: the ops receive
+ * what they call back (their state is not part of the snapshot), the
+ * namespace gets the process's facts, and the internals are hidden.
+ */
+function start() {
+  delete globalThis[START];
+  if (typeof toTemporalInstant === "function") {
+    define(Date.prototype, "toTemporalInstant", toTemporalInstant);
+  }
+  // Deno KV's ops learn the shim's classes and this process's size limit.
+  kv.init();
+  globalEvents.start();
+  // `performance.timeOrigin` is this process's start, as in Deno (the
+  // snapshot holds the script evaluated, see EAGER_SCRIPTS in build.rs).
+  load("15_performance").setTimeOrigin();
+  defineProcessFacts();
+  // Internals stay private, as in Deno: scripts see neither `Deno.core`
+  // (the raw ops) nor `__bootstrap` (primordials and internals). Extension
+  // code keeps the references it captured from `ext:core/mod.js`.
+  delete globalThis.Deno.core;
+  delete globalThis.__bootstrap;
+  internalsHidden = true;
+}
+define(globalThis, START, start);
 
 // For the node: modules (runtime/js/node/), which build on the runtime's
 // console, lazy loading and exit handling. (Through `internals`, not

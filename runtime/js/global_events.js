@@ -127,5 +127,9 @@ export function install(load) {
     if (events === null) return;
     dispatch(new events.PromiseRejectionEvent("rejectionhandled", { promise, reason }));
   });
+}
+
+/** Hands the runtime the lifecycle dispatcher (at every start). */
+export function start() {
   op_kvrt_lifecycle_install(dispatchLifecycle);
 }

@@ -5,6 +5,7 @@
 //! `Deno.*` helpers; [`run`] and [`test`] drive it for the CLI.
 
 pub mod emit_cache;
+pub mod extension;
 pub mod flags;
 pub mod jsr;
 pub mod kv_command;
@@ -15,6 +16,7 @@ pub mod permissions;
 pub mod remote;
 pub mod resolver;
 pub mod run;
+pub mod snapshot_extensions;
 pub mod test;
 pub mod tls;
 pub mod worker;

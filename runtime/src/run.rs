@@ -82,8 +82,8 @@ pub fn run_file(
             }
         }
         lifecycle::dispatch(&mut runtime, "unload").await?;
-        let state = runtime.op_state();
-        let code = state.borrow().borrow::<ExitCode>().0;
+        let code = runtime.op_state().borrow().borrow::<ExitCode>().0;
+        finish(runtime);
         Ok(code)
     });
     match result {
@@ -93,6 +93,17 @@ pub fn run_file(
             1
         }
     }
+}
+
+/// Ends the runtime of a run that is over, before the process exits: its
+/// resources (Deno KV databases, files, sockets) close as when the runtime
+/// is dropped, but the engine's heap is left to the exit, which frees it at
+/// once (freeing a QuickJS heap object by object was about 6% of a
+/// one-line script's instructions).
+fn finish(runtime: JsRuntime) {
+    let resources = std::mem::take(&mut runtime.op_state().borrow_mut().resource_table);
+    drop(resources);
+    std::mem::forget(runtime);
 }
 
 /// Evaluates module `id`, running the event loop until its top-level code

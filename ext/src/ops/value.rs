@@ -29,9 +29,24 @@ pub struct ShimInfo {
     max_default_list_batch_size: usize,
 }
 
+/// Evaluates the codec's builtins (see `wire/intrinsics.js`) for the shim to
+/// keep and hand to [`op_kv_init`]; called once, before user code runs.
+#[op2]
+pub fn op_kv_intrinsics<'s>(scope: &mut v8::PinScope<'s, '_>) -> v8::Local<'s, v8::Value> {
+    match wire::evaluate_intrinsics(scope) {
+        Ok(intrinsics) => intrinsics.into(),
+        Err(err) => {
+            err.throw(scope);
+            v8::undefined(scope).into()
+        }
+    }
+}
+
 /// Registers the `Deno.KvU64` class, the shim's reader of host object
 /// snapshots and its helpers (see [`crate::shim`]), and captures the
-/// codec's builtins, before user code runs.
+/// codec's builtins from `intrinsics` (what [`op_kv_intrinsics`] returned),
+/// before user code runs. A runtime started from a snapshot, whose op state
+/// the snapshot does not hold, calls it again.
 #[op2]
 #[serde]
 pub fn op_kv_init<'s>(
@@ -40,9 +55,10 @@ pub fn op_kv_init<'s>(
     u64_class: v8::Local<'s, v8::Function>,
     host_object_reader: v8::Local<'s, v8::Function>,
     helpers: v8::Local<'s, v8::Object>,
+    intrinsics: v8::Local<'s, v8::Object>,
 ) -> Result<ShimInfo, KvError> {
     state.put(KvU64Class(v8::Global::new(scope, u64_class)));
-    if let Err(err) = wire::set_host_object_reader(scope, host_object_reader) {
+    if let Err(err) = wire::install_intrinsics(scope, intrinsics, host_object_reader) {
         err.throw(scope);
     }
     shim::install(scope, helpers).map_err(|fault| match fault {

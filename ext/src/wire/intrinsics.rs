@@ -1,5 +1,7 @@
 //! Builtins the codec needs beyond the engine API, captured once per realm
-//! from `intrinsics.js` and kept in a slot of the context.
+//! from the object `intrinsics.js` evaluates to, and kept in a slot of the
+//! context. The shim keeps that object, so a realm restored from a snapshot
+//! captures them again without evaluating the script.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -88,7 +90,7 @@ pub(super) struct Intrinsics {
     /// `Symbol.for("Deno.core.hostObject")`.
     pub(super) host_object_brand: v8::Global<v8::Value>,
     /// Turns a host object's snapshot back into the object (`undefined` for
-    /// an unknown type); set by the shim, see [`set_host_object_reader`].
+    /// an unknown type); set by the shim, see [`install`].
     pub(super) host_object_reader: RefCell<Option<v8::Global<v8::Function>>>,
     pub(super) obj_to_string: v8::Global<v8::Function>,
     pub(super) is_view: v8::Global<v8::Function>,
@@ -175,13 +177,25 @@ fn small_number(
     }
 }
 
+/// Evaluates `intrinsics.js` in the current realm: the object of builtins
+/// [`install`] captures.
+pub(crate) fn evaluate<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+) -> Result<v8::Local<'s, v8::Object>, WireError> {
+    v8::escapable_handle_scope!(let scope, scope);
+    v8::tc_scope!(let scope, scope);
+    let source = v8::String::new(scope, SOURCE).ok_or_else(unavailable)?;
+    let script = v8::Script::compile(scope, source, None).ok_or_else(unavailable)?;
+    let result = script.run(scope).ok_or_else(unavailable)?;
+    let object = v8::Local::<v8::Object>::try_from(result).map_err(|_| unavailable())?;
+    Ok(scope.escape(object))
+}
+
 impl Intrinsics {
-    fn load(scope: &mut v8::PinScope<'_, '_>) -> Result<Intrinsics, WireError> {
-        v8::tc_scope!(let scope, scope);
-        let source = v8::String::new(scope, SOURCE).ok_or_else(unavailable)?;
-        let script = v8::Script::compile(scope, source, None).ok_or_else(unavailable)?;
-        let result = script.run(scope).ok_or_else(unavailable)?;
-        let o = v8::Local::<v8::Object>::try_from(result).map_err(|_| unavailable())?;
+    fn load(
+        scope: &mut v8::PinScope<'_, '_>,
+        o: v8::Local<v8::Object>,
+    ) -> Result<Intrinsics, WireError> {
         let f = |name: &str| -> Result<v8::Global<v8::Function>, WireError> {
             function(scope, field(scope, o, name)?)
         };
@@ -310,20 +324,24 @@ pub(super) fn get(scope: &mut v8::PinScope<'_, '_>) -> Result<Rc<Intrinsics>, Wi
     if let Some(intrinsics) = context.get_slot::<Intrinsics>() {
         return Ok(intrinsics);
     }
-    let intrinsics = Rc::new(Intrinsics::load(scope)?);
+    let object = evaluate(scope)?;
+    let intrinsics = Rc::new(Intrinsics::load(scope, object)?);
     context.set_slot(intrinsics.clone());
     Ok(intrinsics)
 }
 
-/// Captures the current realm's intrinsics now, before user code runs (they
-/// are otherwise captured on first use), and sets the function that turns a
-/// Deno host object's snapshot back into the object: `reader(snapshot)` returns it, or `undefined` when no deserializer
-/// knows the snapshot's `type`.
-pub(crate) fn set_host_object_reader(
+/// Captures the current realm's intrinsics from `object` (what [`evaluate`]
+/// returned, before user code ran) now, and sets the function that turns a
+/// Deno host object's snapshot back into the object: `reader(snapshot)`
+/// returns it, or `undefined` when no deserializer knows the snapshot's
+/// `type`.
+pub(crate) fn install(
     scope: &mut v8::PinScope<'_, '_>,
+    object: v8::Local<v8::Object>,
     reader: v8::Local<v8::Function>,
 ) -> Result<(), WireError> {
-    let intrinsics = get(scope)?;
+    let intrinsics = Intrinsics::load(scope, object)?;
     *intrinsics.host_object_reader.borrow_mut() = Some(v8::Global::new(scope, reader));
+    scope.get_current_context().set_slot(Rc::new(intrinsics));
     Ok(())
 }

@@ -25,7 +25,7 @@ use deno_core::v8;
 
 pub(crate) use decode::{deserialize, Deserializer};
 pub(crate) use encode::serialize;
-pub(crate) use intrinsics::set_host_object_reader;
+pub(crate) use intrinsics::{evaluate as evaluate_intrinsics, install as install_intrinsics};
 pub use node::{node_deserialize, node_serialize};
 
 /// How host objects (tag `\`) are written and read.

@@ -135,19 +135,25 @@ pub fn op_kvrt_process_info(state: &mut OpState) -> (u32, u32, String, String, b
 #[derive(Clone, Default)]
 pub struct MainModule(pub String);
 
+/// The target triple this binary was compiled for (build.rs records it).
+#[derive(Clone, Copy)]
+pub struct BuildTarget(pub &'static str);
+
 /// `Deno.build` and the engine of `Deno.version.v8`: the target triple,
 /// architecture and OS this binary was compiled for, and the engine version
 /// (V8's API version, marked `-quickjs` on the QuickJS backend).
 #[op2]
 #[serde]
-pub fn op_kvrt_build_target() -> (&'static str, &'static str, &'static str, String) {
+pub fn op_kvrt_build_target(
+    state: &mut OpState,
+) -> (&'static str, &'static str, &'static str, String) {
     let engine = if cfg!(feature = "quickjs") {
         format!("{}-quickjs", deno_core::v8::VERSION_STRING)
     } else {
         deno_core::v8::VERSION_STRING.to_string()
     };
     (
-        env!("KVRT_TARGET"),
+        state.borrow::<BuildTarget>().0,
         std::env::consts::ARCH,
         std::env::consts::OS,
         engine,
