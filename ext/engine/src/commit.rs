@@ -1,7 +1,7 @@
 //! Atomic writes: checks, one new version, mutations and enqueues in a
 //! single `BEGIN IMMEDIATE` transaction.
 
-use rusqlite::{params, OptionalExtension, Transaction};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::atomic::{AtomicWrite, Check, CommitResult, Mutation, MutationKind};
 use crate::error::EngineError;
@@ -39,15 +39,17 @@ const QUEUE_INSERT: &str =
 
 /// Starts a new commit: bumps `data_version.version` like Deno (by a random
 /// 1..10) and returns the new version.
-pub(crate) fn bump_version(tx: &Transaction<'_>) -> Result<i64, EngineError> {
+pub(crate) fn bump_version(tx: &Connection) -> Result<i64, EngineError> {
     tx.prepare_cached(BUMP_VERSION)?
         .execute([version_increment()])?;
-    Ok(tx.prepare_cached(SELECT_VERSION)?.query_row([], |row| row.get(0))?)
+    Ok(tx
+        .prepare_cached(SELECT_VERSION)?
+        .query_row([], |row| row.get(0))?)
 }
 
 /// Writes `key` (with `v_encoding`, raw `bytes`) at `version`.
 pub(crate) fn point_set(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     key: &[u8],
     encoding: i64,
     bytes: &[u8],
@@ -65,7 +67,7 @@ pub(crate) fn point_set(
 }
 
 /// Whether a check holds.
-fn check_holds(tx: &Transaction<'_>, check: &Check, now_ms: i64) -> Result<bool, EngineError> {
+fn check_holds(tx: &Connection, check: &Check, now_ms: i64) -> Result<bool, EngineError> {
     let version: Option<i64> = tx
         .prepare_cached(SELECT_LIVE_VERSION)?
         .query_row(params![check.key, now_ms], |row| row.get(0))
@@ -135,7 +137,7 @@ fn combine(kind: &MutationKind, current: Option<KvValue>) -> Result<Option<KvVal
 
 /// Applies one mutation at `version`.
 fn apply_mutation(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     mutation: &Mutation,
     version: i64,
     now_ms: i64,
@@ -183,7 +185,7 @@ fn apply_mutation(
 /// version, mutations in order, enqueues. `Ok(None)` when a check fails
 /// (nothing written). On error the caller must roll back.
 fn apply_write(
-    tx: &Transaction<'_>,
+    tx: &Connection,
     write: &AtomicWrite,
     now_ms: i64,
 ) -> Result<Option<CommitResult>, EngineError> {
