@@ -885,7 +885,10 @@ function entryOf(key, entry) {
   if (entry === undefined) return { key, value: null, versionstamp: null };
   let copy = null;
   for (let i = 0; i < key.length; i++) {
-    const bytes = viewBytes(key[i]);
+    const part = key[i];
+    // (only an object can be a byte view)
+    if (typeof part !== "object" || part === null) continue;
+    const bytes = viewBytes(part);
     if (bytes === undefined) continue;
     if (copy === null) {
       copy = [];
