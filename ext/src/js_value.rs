@@ -9,7 +9,7 @@ use kv_engine::{decode_key, Entry, KeyPart, KvValue, Versionstamp};
 use num_bigint::Sign;
 
 use crate::error::KvError;
-use crate::wire::{Deserializer, WireError};
+use crate::wire::{internalize, Deserializer, WireError};
 
 /// The `Deno.KvU64` class, registered by the shim at load time.
 pub struct KvU64Class(pub v8::Global<v8::Function>);
@@ -90,31 +90,21 @@ pub struct EntryNames([v8::Global<v8::Name>; 3]);
 
 impl EntryNames {
     pub fn new(scope: &mut v8::PinScope<'_, '_>) -> Option<EntryNames> {
-        let object = v8::Object::new(scope);
-        let undefined = v8::undefined(scope).into();
-        for name in ["key", "value", "versionstamp"] {
-            let name = v8::String::new(scope, name)?;
-            object.create_data_property(scope, name.into(), undefined)?;
-        }
-        let args = v8::GetPropertyNamesArgs {
-            mode: v8::KeyCollectionMode::OwnOnly,
-            property_filter: v8::PropertyFilter::SKIP_SYMBOLS,
-            index_filter: v8::IndexFilter::SkipIndices,
-            key_conversion: v8::KeyConversionMode::ConvertToString,
+        let mut name = |text| {
+            let name = internalize(scope, v8::String::new(scope, text)?)?;
+            Some(v8::Global::new(scope, name))
         };
-        let keys = object.get_own_property_names(scope, args)?;
-        let name = |i| {
-            let key = keys.get_index(scope, i)?;
-            let key = v8::Local::<v8::Name>::try_from(key).ok()?;
-            Some(v8::Global::new(scope, key))
-        };
-        Some(EntryNames([name(0)?, name(1)?, name(2)?]))
+        Some(EntryNames([
+            name("key")?,
+            name("value")?,
+            name("versionstamp")?,
+        ]))
     }
 }
 
 /// Builds entry objects `{ key, value, versionstamp }` for JavaScript.
 pub struct EntryBuilder<'s> {
-    deserializer: Deserializer,
+    deserializer: Deserializer<'s>,
     u64_class: Option<v8::Local<'s, v8::Function>>,
     key_name: v8::Local<'s, v8::Name>,
     value_name: v8::Local<'s, v8::Name>,
