@@ -22,6 +22,7 @@ import {
   op_kv_serialize,
   op_kv_snapshot_read,
   op_kv_get,
+  op_kv_list_read,
   op_kv_snapshot_key,
   op_kv_snapshot_read_async,
   op_kv_take_read,
@@ -49,7 +50,7 @@ const {
   MathMin,
   NumberIsInteger,
   ObjectFreeze,
-  ObjectPrototypeHasOwnProperty,
+  ObjectHasOwn,
   ObjectPrototypeIsPrototypeOf,
   PromisePrototypeThen,
   PromiseReject,
@@ -71,16 +72,20 @@ const SymbolDispose = globalThis.Symbol.dispose;
 /** `object[name]` if it is an own property of `object` (an object or
  * function), else `undefined`: inherited properties are not options. */
 function own(object, name) {
-  if (object === null || (typeof object !== "object" && typeof object !== "function")) {
-    return undefined;
-  }
-  return ObjectPrototypeHasOwnProperty(object, name) ? object[name] : undefined;
+  return isObject(object) && ObjectHasOwn(object, name) ? object[name] : undefined;
+}
+
+/** Whether `value` is an object or a function (it can have properties). */
+function isObject(value) {
+  // (the common `undefined` first: `typeof` comparisons are not free)
+  if (value === undefined || value === null) return false;
+  const type = typeof value;
+  return type === "object" || type === "function";
 }
 
 /** Whether `object` has an own property `name`. */
 function hasOwn(object, name) {
-  return object !== null && (typeof object === "object" || typeof object === "function") &&
-    ObjectPrototypeHasOwnProperty(object, name);
+  return isObject(object) && ObjectHasOwn(object, name);
 }
 
 /** The `Uint8Array` tag of a typed array, `undefined` for anything else. */
@@ -133,6 +138,44 @@ async function slowSnapshotRead(rid, ranges, consistency) {
 
 async function asyncSnapshotRead(rid, ranges, consistency) {
   return op_kv_take_read(await op_kv_snapshot_read_async(rid, ranges, consistency));
+}
+
+/** The entries of one batch of a list from `op_kv_list_read`, which takes
+ * the range's fields as arguments (no range object); or a promise of them,
+ * read as a range, when the slice is used up or the backend cannot answer
+ * at once. */
+function listRead(rid, prefix, start, end, cursor, limit, batchSize, reverse, consistency) {
+  if (!sliceExpired()) {
+    const entries = op_kv_list_read(
+      rid,
+      prefix,
+      start,
+      end,
+      cursor,
+      limit,
+      batchSize,
+      reverse,
+      consistency,
+    );
+    if (entries !== null) return entries;
+  }
+  return rangeListRead(rid, {
+    __proto__: null,
+    key: null,
+    prefix,
+    start,
+    end,
+    cursor,
+    limit,
+    // An oversized batch is rejected by the op, after selector errors.
+    batchSize,
+    reverse,
+  }, consistency);
+}
+
+async function rangeListRead(rid, range, consistency) {
+  const ranges = await snapshotRead(rid, [range], consistency);
+  return ranges[0];
 }
 
 /** The entry of one key (`undefined`: none) from `op_kv_get`, which takes
@@ -360,7 +403,7 @@ function readHostObject(snapshot) {
   if (snapshot === null || (typeof snapshot !== "object" && typeof snapshot !== "function")) {
     return undefined;
   }
-  const type = ObjectPrototypeHasOwnProperty(snapshot, "type") ? snapshot.type : undefined;
+  const type = ObjectHasOwn(snapshot, "type") ? snapshot.type : undefined;
   if (typeof type !== "string") return undefined;
   let deserialize = cloneableDeserializers[type];
   if (deserialize === undefined && cloneableLoader !== null) {
@@ -528,116 +571,132 @@ class AtomicOperation {
   }
 }
 
+// A list iterator's progress, in the order it only moves forward.
+const LIST_NEW = 0; // `next()` not called yet
+const LIST_STARTED = 1; // `next()` called; the selector's keys not copied yet
+const LIST_KEYED = 2; // the keys copied (by the first pull)
+const LIST_LAST_BATCH = 3; // the last batch pulled
+const LIST_DONE = 4; // exhausted
+
 /** `Deno.KvListIterator`: pulls `list` results in batches. */
 class KvListIterator {
   #rid;
-  #selector;
+  #state = LIST_NEW;
+  // The selector's keys: as given (`undefined`: absent) until the first
+  // pull, then copies in the ops' form (`null`: absent).
+  #prefix;
+  #start;
+  #end;
   #reverse;
-  #limit;
   #batchSize;
-  // The current batch, in order; `#index` is the next entry to return.
-  #buffer = [];
-  #index = 0;
-  #lastBatch = false;
-  #done = false;
-  #count = 0;
-  #started = false;
   #consistency;
-  // The selector in the ops' form, built by the first pull.
-  #opSelector = null;
+  // How many entries the list may still pull: the limit minus the entries
+  // pulled so far (`Infinity` without a limit).
+  #remaining;
   // The `cursor` option, until an entry has been returned.
   #startCursor;
+  // The current batch, in order; `#index` is the next entry to return.
+  // (While an entry is buffered, the list is neither done nor at its
+  // limit: a batch never holds more than the list may still return.)
+  #buffer = [];
+  #index = 0;
   // Key of the last returned entry; its cursor is computed on demand.
   #lastKey = null;
 
-  constructor(rid, selector, options) {
+  constructor(rid, prefix, start, end, limit, batchSize, reverse, cursor, consistency) {
     this.#rid = rid;
-    this.#selector = selector;
-    this.#reverse = options.reverse;
-    this.#limit = options.limit;
-    this.#batchSize = options.batchSize;
-    this.#startCursor = options.cursor;
-    this.#consistency = options.consistency;
+    this.#prefix = prefix;
+    this.#start = start;
+    this.#end = end;
+    this.#remaining = limit ?? Infinity;
+    this.#batchSize = batchSize;
+    this.#reverse = reverse;
+    this.#startCursor = cursor;
+    this.#consistency = consistency;
   }
 
   /** The cursor after the last returned entry (`""` when exhausted). */
   get cursor() {
-    if (!this.#started && this.#startCursor === null) {
+    if (this.#state === LIST_NEW && this.#startCursor === null) {
       throw new Error("Cannot get cursor before first iteration");
     }
-    if (this.#done) return "";
+    if (this.#state === LIST_DONE) return "";
     if (this.#lastKey === null) return this.#startCursor ?? "";
-    const selector = this.#opSelector;
-    return op_kv_encode_cursor(selector.prefix, selector.start, selector.end, this.#lastKey);
+    return op_kv_encode_cursor(this.#prefix, this.#start, this.#end, this.#lastKey);
   }
 
   /** The next entry; buffered entries resolve without another op call. */
   next() {
-    this.#started = true;
-    if (this.#done || (this.#limit !== undefined && this.#count >= this.#limit)) {
-      return PromiseResolve({ done: true, value: undefined });
+    const buffer = this.#buffer;
+    const index = this.#index;
+    // (buffered entries resolve at once: every 64th gives the event loop
+    // its turn when the slice is used up)
+    if (index < buffer.length && ((index & 63) !== 63 || !sliceExpired())) {
+      const entry = buffer[index];
+      this.#index = index + 1;
+      this.#lastKey = entry.key;
+      return PromiseResolve({ done: false, value: entry });
     }
-    if (this.#index >= this.#buffer.length && !this.#lastBatch) return this.#pull();
-    // (buffered entries resolve at once: give the event loop its turn too)
-    if ((this.#index & 63) === 63 && sliceExpired()) {
+    return this.#advance();
+  }
+
+  /** `next()` past the buffered entries, or yielding to the event loop. */
+  #advance() {
+    if (this.#state === LIST_NEW) this.#state = LIST_STARTED;
+    if (this.#index < this.#buffer.length) {
       return PromisePrototypeThen(op_kv_void_async(), () => this.#take());
     }
-    try {
-      return PromiseResolve(this.#take());
-    } catch (error) {
-      return PromiseReject(error);
+    if (this.#state === LIST_DONE || this.#remaining <= 0) {
+      return PromiseResolve({ done: true, value: undefined });
     }
+    if (this.#state !== LIST_LAST_BATCH) return this.#pull();
+    return PromiseResolve(this.#take());
   }
 
   async #pull() {
-    if (this.#opSelector === null) {
-      const selector = this.#selector;
-      const prefix = selector.prefix;
-      const start = selector.start;
-      const end = selector.end;
+    if (this.#state < LIST_KEYED) {
       // (copies of the keys, taken at the first pull: later pulls and the
       // cursor use them; a bad key throws here)
-      this.#opSelector = {
-        __proto__: null,
-        prefix: prefix === undefined ? null : op_kv_snapshot_key(prefix),
-        start: start === undefined ? null : op_kv_snapshot_key(start),
-        end: end === undefined ? null : op_kv_snapshot_key(end),
-      };
+      const prefix = this.#prefix === undefined ? null : op_kv_snapshot_key(this.#prefix);
+      const start = this.#start === undefined ? null : op_kv_snapshot_key(this.#start);
+      const end = this.#end === undefined ? null : op_kv_snapshot_key(this.#end);
+      this.#prefix = prefix;
+      this.#start = start;
+      this.#end = end;
+      this.#state = LIST_KEYED;
     }
-    const want = this.#limit === undefined
-      ? this.#batchSize
-      : MathMin(this.#batchSize, this.#limit - this.#count);
-    const selector = this.#opSelector;
+    const want = MathMin(this.#batchSize, this.#remaining);
     const cursor = this.#lastKey === null
       ? this.#startCursor
-      : op_kv_encode_cursor(selector.prefix, selector.start, selector.end, this.#lastKey);
-    const entries = (await snapshotRead(this.#rid, [{
-      __proto__: null,
-      key: null,
-      prefix: selector.prefix,
-      start: selector.start,
-      end: selector.end,
+      : op_kv_encode_cursor(this.#prefix, this.#start, this.#end, this.#lastKey);
+    const entries = await listRead(
+      this.#rid,
+      this.#prefix,
+      this.#start,
+      this.#end,
       cursor,
-      limit: want,
-      // An oversized batch is rejected by the op, after selector errors.
-      batchSize: this.#batchSize,
-      reverse: this.#reverse,
-    }], this.#consistency))[0];
-    if (entries.length < want) this.#lastBatch = true;
+      want,
+      this.#batchSize,
+      this.#reverse,
+      this.#consistency,
+    );
+    if (entries.length < want) this.#state = LIST_LAST_BATCH;
+    this.#remaining -= entries.length;
     this.#buffer = entries;
     this.#index = 0;
     return this.#take();
   }
 
   #take() {
-    if (this.#index >= this.#buffer.length) {
-      this.#done = true;
+    const index = this.#index;
+    if (index >= this.#buffer.length) {
+      this.#state = LIST_DONE;
       this.#buffer = [];
       return { done: true, value: undefined };
     }
-    const entry = this.#buffer[this.#index++];
+    const entry = this.#buffer[index];
+    this.#index = index + 1;
     this.#lastKey = entry.key;
-    this.#count++;
     return { done: false, value: entry };
   }
 
@@ -713,19 +772,25 @@ class Kv {
   }
 
   list(selector, options) {
-    const limit = own(options, "limit");
+    // (own properties only, as `own` reads them, with the object check done
+    // once for all the options)
+    const given = isObject(options) ? options : null;
+    const limit = given !== null && ObjectHasOwn(given, "limit") ? given.limit : undefined;
     if (limit !== undefined) {
       validatePositiveInteger(limit, "Limit must be a positive integer");
     }
-    const givenBatchSize = own(options, "batchSize");
+    const givenBatchSize = given !== null && ObjectHasOwn(given, "batchSize")
+      ? given.batchSize
+      : undefined;
     const batchSize = givenBatchSize ?? undefined;
     validatePositiveInteger(batchSize, "batchSize must be a positive integer");
     if (selector === null || selector === undefined) {
       throw new TypeError(`Cannot read properties of ${selector} (reading 'prefix')`);
     }
-    const prefix = own(selector, "prefix");
-    const start = own(selector, "start");
-    const end = own(selector, "end");
+    const keys = isObject(selector) ? selector : null;
+    const prefix = keys !== null && ObjectHasOwn(keys, "prefix") ? keys.prefix : undefined;
+    const start = keys !== null && ObjectHasOwn(keys, "start") ? keys.start : undefined;
+    const end = keys !== null && ObjectHasOwn(keys, "end") ? keys.end : undefined;
     if (prefix === null || start === null || end === null) {
       throw new TypeError("Cannot convert undefined or null to object");
     }
@@ -743,18 +808,21 @@ class Kv {
       );
     }
     // Key parts and consistency are checked by the first `next()`, as in Deno.
-    return new KvListIterator(this.#rid, { __proto__: null, prefix, start, end }, {
-      __proto__: null,
+    return new KvListIterator(
+      this.#rid,
+      prefix,
+      start,
+      end,
       limit,
       // Deno clamps the default only when batchSize is absent; an
       // explicit null falls back to the limit unclamped.
-      batchSize: givenBatchSize === undefined
+      givenBatchSize === undefined
         ? MathMin(limit ?? shimInfo.defaultListBatchSize, shimInfo.maxDefaultListBatchSize)
         : batchSize ?? limit ?? shimInfo.defaultListBatchSize,
-      reverse: !!own(options, "reverse"),
-      cursor: own(options, "cursor") || null,
-      consistency: own(options, "consistency"),
-    });
+      given !== null && ObjectHasOwn(given, "reverse") && !!given.reverse,
+      (given !== null && ObjectHasOwn(given, "cursor") && given.cursor) || null,
+      given !== null && ObjectHasOwn(given, "consistency") ? given.consistency : undefined,
+    );
   }
 
   async enqueue(value, options) {

@@ -125,3 +125,24 @@ Deno.test("iterator protocol and instanceof", async () => {
   }
   assertEquals(n, 5);
 });
+
+Deno.test("entries of one list are independent objects", async () => {
+  using kv = await Deno.openKv(":memory:");
+  // (one commit: one versionstamp; same prefix, same value keys)
+  const op = kv.atomic();
+  for (let i = 0; i < 4; i++) op.set(["p", "q", i], { n: i, name: `v${i}`, "é": i });
+  await op.commit();
+  const entries = await Array.fromAsync(kv.list<{ n: number }>({ prefix: ["p"] }));
+  (entries[0].key as unknown[]).push("x");
+  (entries[0].key as unknown[])[1] = "changed";
+  entries[0].value.n = 100;
+  delete (entries[0].value as Record<string, unknown>).name;
+  (entries[0].value as Record<string, unknown>).extra = 1;
+  assertEquals(entries.slice(1).map((e) => e.key), [["p", "q", 1], ["p", "q", 2], ["p", "q", 3]]);
+  assertEquals(entries.slice(1).map((e) => e.value), [1, 2, 3].map((i) => ({ n: i, name: `v${i}`, "é": i })));
+  assertEquals(new Set(entries.map((e) => e.versionstamp)).size, 1);
+  for (const e of entries.slice(1)) assertEquals(Object.getPrototypeOf(e.value), Object.prototype);
+  // (a later list reads the same keys again)
+  const again = await Array.fromAsync(kv.list({ prefix: ["p"] }));
+  assertEquals(again.map((e) => e.value), [0, 1, 2, 3].map((i) => ({ n: i, name: `v${i}`, "é": i })));
+});

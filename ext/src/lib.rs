@@ -40,6 +40,7 @@ deno_core::extension!(
         ops::value::op_kv_decode_value,
         ops::read::op_kv_snapshot_read,
         ops::read::op_kv_get,
+        ops::read::op_kv_list_read,
         ops::read::op_kv_encode_cursor,
         ops::read::op_kv_snapshot_key,
         ops::read::op_kv_snapshot_read_async,

@@ -214,6 +214,64 @@ pub fn op_kv_snapshot_read<'s>(
     build_results(scope, &state, results, with_keys)
 }
 
+/// One batch of a list, `kv.list`'s hot path: as [`op_kv_snapshot_read`]
+/// of a single list range, with the range's fields as arguments (no range
+/// object to build and deserialize): the selector's keys (`null` when
+/// absent), `cursor` (`null` when absent), the batch's `limit`, the list's
+/// `batch_size` and `reverse`, and `consistency`. Returns the batch's
+/// entries, or `null` when the backend cannot answer now; checks in the
+/// same order.
+#[allow(clippy::too_many_arguments, reason = "one argument per range field")]
+#[op2(reentrant)]
+pub fn op_kv_list_read<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: Rc<RefCell<OpState>>,
+    #[smi] rid: ResourceId,
+    prefix: v8::Local<'s, v8::Value>,
+    start: v8::Local<'s, v8::Value>,
+    end: v8::Local<'s, v8::Value>,
+    cursor: v8::Local<'s, v8::Value>,
+    limit: f64,
+    batch_size: f64,
+    reverse: bool,
+    consistency: v8::Local<'s, v8::Value>,
+) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    let undefined = v8::undefined(scope).into();
+    let range = (|| {
+        let prefix = optional_key(scope, prefix)?;
+        let start = optional_key(scope, start)?;
+        let end = optional_key(scope, end)?;
+        let cursor = serde_v8::from_v8(scope, cursor).map_err(KvError::from)?;
+        consistency_arg(scope, consistency)?;
+        Ok(RangeArg {
+            key: None,
+            prefix,
+            start,
+            end,
+            list: Some(ListBatch {
+                cursor,
+                // (saturating: a batch past the largest is refused anyway,
+                // `batch_size` being at least `limit`)
+                limit: limit as u32,
+                batch_size: Some(batch_size),
+                reverse,
+            }),
+        })
+    })();
+    let Some(range) = settle(range.map(Some), None)? else {
+        return Ok(undefined);
+    };
+    let (db, limits) = database(&state, rid)?;
+    let (read_ranges, with_keys) = read_ranges(vec![range], &limits)?;
+    let Some(results) = db.backend.try_snapshot_read(&read_ranges)? else {
+        return Ok(v8::null(scope).into());
+    };
+    match entry_arrays(scope, &state, results, with_keys) {
+        Ok(mut ranges) => Ok(ranges.pop().unwrap_or(undefined)),
+        Err(err) => throw(scope, err),
+    }
+}
+
 /// The entries of a finished asynchronous read, parked until the shim takes
 /// them with `op_kv_take_read`.
 pub struct ReadResult {
@@ -292,39 +350,43 @@ pub fn op_kv_take_read<'s>(
     build_results(scope, &state, results, with_keys)
 }
 
-/// The JavaScript arrays of entries of `results`.
+/// The JavaScript array of the entries of each range of `results`.
 fn build_results<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     state: &Rc<RefCell<OpState>>,
     results: Vec<Vec<Entry>>,
     with_keys: Vec<bool>,
 ) -> Result<v8::Local<'s, v8::Value>, KvError> {
+    match entry_arrays(scope, state, results, with_keys) {
+        Ok(ranges) => Ok(v8::Array::new_with_elements(scope, &ranges).into()),
+        Err(err) => throw(scope, err),
+    }
+}
+
+/// Each range's entries as a JavaScript array.
+fn entry_arrays<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    state: &Rc<RefCell<OpState>>,
+    results: Vec<Vec<Entry>>,
+    with_keys: Vec<bool>,
+) -> Result<Vec<v8::Local<'s, v8::Value>>, EntryError> {
     // (no builder for reads that found nothing, like most misses)
     let builder = if results.iter().all(|entries| entries.is_empty()) {
         None
     } else {
-        match EntryBuilder::new(scope, &state.borrow()) {
-            Ok(builder) => Some(builder),
-            Err(err) => return throw(scope, err),
-        }
+        Some(EntryBuilder::new(scope, &state.borrow())?)
     };
-    let built = (|| {
-        let mut ranges = Vec::with_capacity(results.len());
-        for (entries, with_key) in results.into_iter().zip(with_keys) {
-            let mut out = Vec::with_capacity(entries.len());
-            if let Some(builder) = &builder {
-                for entry in entries {
-                    out.push(builder.entry(scope, entry, with_key)?);
-                }
+    let mut ranges = Vec::with_capacity(results.len());
+    for (entries, with_key) in results.into_iter().zip(with_keys) {
+        let mut out = Vec::with_capacity(entries.len());
+        if let Some(builder) = &builder {
+            for entry in entries {
+                out.push(builder.entry(scope, entry, with_key)?);
             }
-            ranges.push(v8::Array::new_with_elements(scope, &out).into());
         }
-        Ok(v8::Array::new_with_elements(scope, &ranges).into())
-    })();
-    match built {
-        Ok(ranges) => Ok(ranges),
-        Err(err) => throw(scope, err),
+        ranges.push(v8::Array::new_with_elements(scope, &out).into());
     }
+    Ok(ranges)
 }
 
 /// `kv.get`: the entry of one key, its parts the only argument (no range

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use crate::config::KvLimits;
 use crate::error::KvError;
-use crate::js_value::{kv_u64, uint8_array, KvU64Class};
+use crate::js_value::{kv_u64, uint8_array, EntryNames, KvU64Class};
 use crate::shim::{self, Fault};
 use crate::wire::{self, WireError};
 
@@ -58,6 +58,7 @@ pub fn op_kv_init<'s>(
     intrinsics: v8::Local<'s, v8::Object>,
 ) -> Result<ShimInfo, KvError> {
     state.put(KvU64Class(v8::Global::new(scope, u64_class)));
+    state.put(EntryNames::new(scope).ok_or(KvError::ShimNotLoaded)?);
     if let Err(err) = wire::install_intrinsics(scope, intrinsics, host_object_reader) {
         err.throw(scope);
     }

@@ -5,6 +5,7 @@ use std::rc::Rc;
 use deno_core::v8;
 
 use super::intrinsics::{self, Intrinsics};
+use super::keys::PropertyKeys;
 use super::{
     call, thrown, HostObjects, WireError, FORMAT_VERSION, MAX_READ_DEPTH, MIN_READ_VERSION,
 };
@@ -30,20 +31,22 @@ pub(crate) fn deserialize<'s>(
 
 /// Deserializes many values in one scope (the realm's builtins are looked up
 /// once).
-pub(crate) struct Deserializer {
+pub(crate) struct Deserializer<'s> {
     intrinsics: Rc<Intrinsics>,
+    keys: PropertyKeys<'s>,
 }
 
-impl Deserializer {
+impl<'s> Deserializer<'s> {
     /// A deserializer for the current realm.
-    pub(crate) fn new(scope: &mut v8::PinScope<'_, '_>) -> Result<Deserializer> {
+    pub(crate) fn new(scope: &mut v8::PinScope<'s, '_>) -> Result<Deserializer<'s>> {
         Ok(Deserializer {
             intrinsics: intrinsics::get(scope)?,
+            keys: PropertyKeys::new(scope),
         })
     }
 
     /// Deserializes one value, like [`deserialize`].
-    pub(crate) fn read<'s>(
+    pub(crate) fn read(
         &self,
         scope: &mut v8::PinScope<'s, '_>,
         bytes: &[u8],
@@ -52,7 +55,7 @@ impl Deserializer {
     }
 
     /// Deserializes one value with host objects in the given dialect.
-    pub(super) fn read_with<'s>(
+    pub(super) fn read_with(
         &self,
         scope: &mut v8::PinScope<'s, '_>,
         bytes: &[u8],
@@ -61,6 +64,7 @@ impl Deserializer {
         v8::tc_scope!(let scope, scope);
         let mut decoder = Decoder {
             intrinsics: &self.intrinsics,
+            keys: &self.keys,
             data: bytes,
             pos: 0,
             version: 0,
@@ -112,8 +116,19 @@ const REGEXP_FLAGS: [(u32, char); 8] = [
 const REGEXP_VALID_FLAGS: u32 = 0x1bf;
 const DATA_VIEW_TAG: u32 = 0x3f;
 
+/// What [`Decoder::kept_key`] found.
+enum KeptKey<'b, 's> {
+    /// A kept key, read.
+    Found(v8::Local<'s, v8::Name>),
+    /// A one-byte string not kept (yet), of these bytes; nothing read.
+    Missing(&'b [u8]),
+    /// Another kind of key; nothing read.
+    Other,
+}
+
 struct Decoder<'a, 'b, 's> {
     intrinsics: &'a Intrinsics,
+    keys: &'a PropertyKeys<'s>,
     data: &'b [u8],
     pos: usize,
     version: u32,
@@ -541,13 +556,22 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
                 self.read_tag()?;
                 return Ok(count);
             }
-            let key = self.value(scope)?;
-            let key: v8::Local<v8::Name> = if let Ok(s) = v8::Local::<v8::String>::try_from(key) {
-                s.into()
-            } else if key.is_number() {
-                key.to_string(scope).ok_or_else(thrown)?.into()
-            } else {
-                return fail("invalid property key");
+            let key = match self.kept_key(scope)? {
+                KeptKey::Found(key) => key,
+                other => {
+                    let key = self.value(scope)?;
+                    if let Ok(s) = v8::Local::<v8::String>::try_from(key) {
+                        match other {
+                            KeptKey::Missing(bytes) => self.keys.keep(scope, bytes, s),
+                            _ => None,
+                        }
+                        .unwrap_or(s.into())
+                    } else if key.is_number() {
+                        key.to_string(scope).ok_or_else(thrown)?.into()
+                    } else {
+                        return fail("invalid property key");
+                    }
+                }
             };
             let value = self.value(scope)?;
             if o.has_own_property(scope, key).ok_or_else(thrown)? {
@@ -557,6 +581,30 @@ impl<'b, 's> Decoder<'_, 'b, 's> {
                 .ok_or_else(thrown)?;
             count = count.wrapping_add(1);
         }
+    }
+
+    /// A property key that is a one-byte string the realm keeps (see
+    /// [`PropertyKeys`]), read as [`Self::value`] would; for any other key
+    /// nothing is read.
+    fn kept_key(&mut self, scope: &v8::PinScope<'s, '_>) -> Result<KeptKey<'b, 's>> {
+        if self.data.get(self.pos) != Some(&b'"') {
+            return Ok(KeptKey::Other);
+        }
+        let start = self.pos;
+        self.pos += 1;
+        let Ok(n) = self.length() else {
+            // (read as any value, with its errors in their order)
+            self.pos = start;
+            return Ok(KeptKey::Other);
+        };
+        let bytes = self.bytes(n);
+        if let Some(key) = self.keys.find(scope, bytes) {
+            self.enter()?;
+            self.depth -= 1;
+            return Ok(KeptKey::Found(key));
+        }
+        self.pos = start;
+        Ok(KeptKey::Missing(bytes))
     }
 
     fn object(&mut self, scope: &mut v8::PinScope<'s, '_>) -> Result<Read<'s>> {

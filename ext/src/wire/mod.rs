@@ -19,6 +19,7 @@
 mod decode;
 mod encode;
 mod intrinsics;
+mod keys;
 mod node;
 
 use deno_core::v8;
@@ -26,6 +27,7 @@ use deno_core::v8;
 pub(crate) use decode::{deserialize, Deserializer};
 pub(crate) use encode::serialize;
 pub(crate) use intrinsics::{evaluate as evaluate_intrinsics, install as install_intrinsics};
+pub(crate) use keys::internalize;
 pub use node::{node_deserialize, node_serialize};
 
 /// How host objects (tag `\`) are written and read.
