@@ -178,17 +178,7 @@ async function rangeListRead(rid, range, consistency) {
   return ranges[0];
 }
 
-/** The entry of one key (`undefined`: none) from `op_kv_get`, which takes
- * only the key (no range object); or a promise of it, read as the key's
- * range, when the slice is used up or the backend cannot answer at once. */
-function pointRead(rid, key, consistency) {
-  if (!sliceExpired()) {
-    const entry = op_kv_get(rid, key, consistency);
-    if (entry !== null) return entry;
-  }
-  return rangePointRead(rid, key, consistency);
-}
-
+/** The entry of one key (`undefined`: none), read as the key's range. */
 async function rangePointRead(rid, key, consistency) {
   const ranges = await snapshotRead(rid, [keyRange(key)], consistency);
   return ranges[0][0];
@@ -736,9 +726,25 @@ class Kv {
     return commitVersionstampSymbol;
   }
 
-  async get(key, options) {
-    const consistency = own(options, "consistency");
-    return entryOf(key, await pointRead(this.#rid, key, consistency));
+  /** Not `async`: a read `op_kv_get` answers at once (it takes only the
+   * key: no range object) resolves without the extra turn an `await`
+   * costs; errors still reject. When the slice is used up or the backend
+   * cannot answer at once, the key is read as a range. */
+  get(key, options) {
+    try {
+      const consistency = own(options, "consistency");
+      const rid = this.#rid;
+      if (!sliceExpired()) {
+        const entry = op_kv_get(rid, key, consistency);
+        if (entry !== null) return PromiseResolve(entryOf(key, entry));
+      }
+      return PromisePrototypeThen(
+        rangePointRead(rid, key, consistency),
+        (entry) => entryOf(key, entry),
+      );
+    } catch (error) {
+      return PromiseReject(error);
+    }
   }
 
   async getMany(keys, options) {
