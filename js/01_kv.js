@@ -390,10 +390,7 @@ const KvU64Prototype = KvU64.prototype;
 const cloneableDeserializers = core.getCloneableDeserializers();
 let cloneableLoader = null;
 function readHostObject(snapshot) {
-  if (snapshot === null || (typeof snapshot !== "object" && typeof snapshot !== "function")) {
-    return undefined;
-  }
-  const type = ObjectHasOwn(snapshot, "type") ? snapshot.type : undefined;
+  const type = own(snapshot, "type");
   if (typeof type !== "string") return undefined;
   let deserialize = cloneableDeserializers[type];
   if (deserialize === undefined && cloneableLoader !== null) {

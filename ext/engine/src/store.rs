@@ -3,7 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use rusqlite::{Connection, TransactionBehavior};
+use rusqlite::Connection;
 
 use crate::clock::now_ms;
 use crate::connection::{self, lock, name_file, retry_busy, Access};
@@ -52,10 +52,10 @@ impl std::fmt::Debug for Store {
 }
 
 /// Runs Deno's migrations on `conn` in one write transaction.
-fn migrate(conn: &mut Connection, path: &Path) -> Result<(), EngineError> {
+fn migrate(conn: &Connection, path: &Path) -> Result<(), EngineError> {
     retry_busy(|| {
-        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-        schema::migrate(&tx).map_err(|p| schema::problem_to_error(p, path))?;
+        let tx = WriteTx::begin(conn)?;
+        schema::migrate(conn).map_err(|p| schema::problem_to_error(p, path))?;
         tx.commit()?;
         Ok(())
     })
@@ -105,8 +105,8 @@ impl Store {
     pub fn open(location: StoreLocation) -> Result<Store, EngineError> {
         match location {
             StoreLocation::Memory => {
-                let mut conn = connection::open_memory()?;
-                migrate(&mut conn, Path::new(":memory:"))?;
+                let conn = connection::open_memory()?;
+                migrate(&conn, Path::new(":memory:"))?;
                 Ok(Store {
                     path: None,
                     writer: Mutex::new(conn),
@@ -114,8 +114,8 @@ impl Store {
                 })
             }
             StoreLocation::File(path) => {
-                let mut writer = connection::open_file(&path, Access::ReadWrite)?;
-                migrate(&mut writer, &path)?;
+                let writer = connection::open_file(&path, Access::ReadWrite)?;
+                migrate(&writer, &path)?;
                 let reader = connection::open_file(&path, Access::ReadOnly)?;
                 // Reads run on the caller's thread (a JavaScript event loop):
                 // they must not sleep in SQLite's busy handler. A locked read
